@@ -1,0 +1,37 @@
+// The result of one reconcile (or of a plan: the same pipeline stopped before effects).
+import type { AliasEntry, Change, HostEntry } from '../model';
+
+export type Trigger = 'startup' | 'config' | 'hosts' | 'schedule' | 'signal' | 'api' | 'cli';
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+/** One part's verdict; the daemon turns these into Kubernetes-style conditions. */
+export interface SyncVerdict {
+  status: ConditionStatus;
+  /** CamelCase reason, e.g. InSync, AliasesMissing, InterfaceDown, BlockDamaged, Trampled. */
+  reason: string;
+  message: string;
+}
+
+export interface ReconcileReport {
+  /** ISO time the reconcile started. */
+  at: string;
+  durationMs: number;
+  trigger: Trigger;
+  /** true for `plan` / `apply --dry-run`: `changes` are pending, not applied. */
+  dryRun: boolean;
+  /** ok: converged; degraded: some part failed or was refused; error: nothing could be done. */
+  result: 'ok' | 'degraded' | 'error';
+  /** Changes applied (or pending, when dryRun). Empty when nothing was (or is) to do. */
+  changes: Change[];
+  aliases: AliasEntry[];
+  hosts: HostEntry[];
+  aliasesInSync: SyncVerdict;
+  hostsInSync: SyncVerdict;
+  /** Problems in words a user can act on (interface down, damaged block, failed alias, …). */
+  problems: string[];
+  /** Processes spawned during this reconcile (0 for a no-op). */
+  spawned: number;
+  /** Whether the hosts file was written. */
+  hostsWritten: boolean;
+}
