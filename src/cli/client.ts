@@ -1,0 +1,63 @@
+// The CLI's side of the socket API: one HTTP/1.1 request over the unix socket, JSON back.
+// Only node:http — `loopkeeper status` must start fast.
+import { request } from 'node:http';
+
+export class DaemonUnreachable extends Error {
+  constructor(
+    readonly socket: string,
+    readonly reason: string,
+  ) {
+    super(`loopkeeperd is not reachable on ${socket}: ${reason}`);
+  }
+}
+
+export interface DaemonResponse<T = unknown> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+}
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no socket there (is loopkeeperd running? `loopkeeper install` sets it up)',
+  ECONNREFUSED: 'nothing is listening (a stale socket: loopkeeperd stopped or crashed)',
+  EACCES: 'permission denied on the socket',
+  ENOTSOCK: 'the path is not a socket',
+};
+
+export function callDaemon<T = unknown>(
+  socket: string,
+  method: 'GET' | 'POST',
+  path: string,
+  timeoutMs = 10000,
+): Promise<DaemonResponse<T>> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: socket, method, path, headers: { Accept: 'application/json', Host: 'localhost' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', (e) => reject(new DaemonUnreachable(socket, e.message)));
+      res.on('end', () => {
+        clearTimeout(timer);
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown = text;
+        if (/json/.test(String(res.headers['content-type'] ?? ''))) {
+          try {
+            body = JSON.parse(text);
+          } catch {
+            reject(new Error(`loopkeeperd sent malformed JSON for ${method} ${path}`));
+            return;
+          }
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T });
+      });
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new DaemonUnreachable(socket, `no answer within ${Math.round(timeoutMs / 1000)} s`));
+    }, timeoutMs);
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new DaemonUnreachable(socket, REASONS[e.code ?? ''] ?? e.message));
+    });
+    req.end();
+  });
+}

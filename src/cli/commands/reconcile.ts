@@ -1,0 +1,43 @@
+// `loopkeeper reconcile [--json]`: ask the daemon to reconcile now and print the result.
+// Needs no root: the daemon does the work, the socket is open to local users.
+import { EXIT } from '../../exit-codes';
+import type { ReconcileReport } from '../../reconcile/types';
+import { callDaemon, DaemonUnreachable } from '../client';
+import type { CommandRun } from '../context';
+import { renderReport, renderSummary } from '../render';
+
+export interface ReconcileOptions {
+  json?: boolean;
+}
+
+type Response = ReconcileReport & { config?: { valid: boolean; error: string | null } };
+
+export const run: CommandRun<ReconcileOptions> = async (ctx, opts) => {
+  let res;
+  try {
+    res = await callDaemon<Response | { error: { code: string; message: string } }>(ctx.runtime.socket, 'POST', '/v1/reconcile', 300000);
+  } catch (e) {
+    if (e instanceof DaemonUnreachable) {
+      if (opts.json) ctx.out(JSON.stringify({ reachable: false, error: e.message }, null, 2) + '\n');
+      ctx.err(`loopkeeper: ${e.message}\n  (to reconcile without the daemon: loopkeeper apply)\n`);
+      return EXIT.UNREACHABLE;
+    }
+    throw e;
+  }
+  if (res.status !== 200) {
+    const err = (res.body as { error?: { message?: string } }).error;
+    const retry = res.headers['retry-after'];
+    if (opts.json) ctx.out(JSON.stringify(res.body, null, 2) + '\n');
+    ctx.err(`loopkeeper: the daemon refused (${res.status}): ${err?.message ?? 'unknown error'}${retry ? ` (retry after ${retry} s)` : ''}\n`);
+    return EXIT.FAILURE;
+  }
+  const report = res.body as Response;
+  if (opts.json) {
+    ctx.out(JSON.stringify(report, null, 2) + '\n');
+  } else {
+    if (report.config && !report.config.valid) ctx.err(`loopkeeper: ${report.config.error ?? 'config invalid'}\n`);
+    ctx.out(renderReport(report, { color: ctx.color, interfaceName: ctx.runtime.interfaceName, hostsFile: ctx.runtime.hostsFile }));
+    ctx.out(renderSummary(report, ctx.color));
+  }
+  return report.result === 'ok' && report.config?.valid !== false ? EXIT.OK : EXIT.FAILURE;
+};

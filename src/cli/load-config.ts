@@ -1,0 +1,33 @@
+// Loads the configured desired state for a one-shot command, printing diagnostics the way
+// `validate` does. A config that cannot be used is exit 2 (SPEC "Exit codes").
+import { loadDesiredState, type LoadedConfig } from '../config';
+import { EXIT } from '../exit-codes';
+import { formatDiagnostic, type DesiredState } from '../model';
+import type { CommandContext } from './context';
+
+export type Loaded = { ok: true; config: LoadedConfig; desired: DesiredState } | { ok: false; exitCode: number };
+
+export async function loadForCommand(ctx: CommandContext, json: boolean): Promise<Loaded> {
+  const config = await loadDesiredState(ctx.runtime, { strictModes: process.getuid?.() === 0 });
+  const errors = config.diagnostics.filter((d) => d.severity === 'error');
+  if (config.desired === null || errors.length > 0) {
+    if (json) {
+      ctx.out(JSON.stringify({ error: 'config invalid', config: configSummary(config) }, null, 2) + '\n');
+    } else {
+      for (const d of config.diagnostics) ctx.err(formatDiagnostic(d) + '\n');
+      ctx.err(`loopkeeper: the config is invalid (${errors.length} error(s)); nothing was changed\n`);
+    }
+    return { ok: false, exitCode: EXIT.USAGE };
+  }
+  if (!json) for (const d of config.diagnostics) ctx.err(formatDiagnostic(d) + '\n');
+  return { ok: true, config, desired: config.desired };
+}
+
+/** The config part of plan/apply JSON output. */
+export function configSummary(config: LoadedConfig): { files: string[]; valid: boolean; diagnostics: string[] } {
+  return {
+    files: config.files,
+    valid: config.desired !== null,
+    diagnostics: config.diagnostics.map(formatDiagnostic),
+  };
+}

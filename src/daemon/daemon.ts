@@ -1,0 +1,330 @@
+// loopkeeperd: owns the reconcile loop, the triggers that feed it (start-up, config and hosts
+// file changes, the cron schedule, SIGHUP, the API) and the state the API reports. An invalid
+// config never causes a partial apply: the last valid desired state stays enforced and status
+// says why (SPEC "Desired-state file").
+import { statSync } from 'node:fs';
+import cron, { type ScheduledTask } from 'node-cron';
+import { createApiServer, type ApiServer } from '../api/server';
+import type { LoadedConfig } from '../config';
+import { formatDiagnostic, type DesiredState } from '../model';
+import { createReconciler, type Reconciler } from '../reconcile/reconciler';
+import type { ReconcileReport, SyncVerdict, Trigger } from '../reconcile/types';
+import type { Runtime } from '../runtime';
+import { version } from '../version';
+import { Conditions } from './conditions';
+import { ReconcileLoop } from './loop';
+import { Metrics } from './metrics';
+import { watchTargets, type WatchTarget, type Watcher } from './watch';
+
+export interface DaemonLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface DaemonDeps {
+  runtime: Runtime;
+  logger: DaemonLogger;
+  loadConfig: () => Promise<LoadedConfig>;
+  /** Files and directories whose changes mean "the config may have changed". */
+  configWatchPaths: () => string[];
+  reconciler?: Reconciler;
+  now?: () => number;
+  /** Debounce for file-change triggers (ms). */
+  debounceMs?: number;
+  /** Set false to skip file watching (tests of the loop alone). */
+  watch?: boolean;
+}
+
+export interface ConfigStatus {
+  files: string[];
+  valid: boolean;
+  /** Why the config on disk is not in force (null when valid). */
+  error: string | null;
+  errors: string[];
+  warnings: string[];
+  /** Whether a last valid desired state is being enforced. */
+  enforcing: boolean;
+}
+
+/** The result one reconcile request gets (API `POST /v1/reconcile`, CLI `loopkeeper reconcile`). */
+export type ReconcileResponse = ReconcileReport & { config: ConfigStatus; conditions: ReturnType<Conditions['list']> };
+
+export class Daemon {
+  private readonly runtime: Runtime;
+  private readonly log: DaemonLogger;
+  private readonly now: () => number;
+  private readonly reconciler: Reconciler;
+  readonly loop: ReconcileLoop<ReconcileResponse>;
+  readonly metrics = new Metrics();
+  private readonly startedAt: number;
+  private readonly conditions: Conditions;
+  private desired: DesiredState | null = null;
+  private config: ConfigStatus = { files: [], valid: false, error: 'not loaded yet', errors: [], warnings: [], enforcing: false };
+  private lastReport: ReconcileReport | null = null;
+  private lastDesiredKey: string | null = null;
+  private drift = { repairs: 0, lastAt: null as string | null };
+  private api: ApiServer | null = null;
+  private cronTask: ScheduledTask | null = null;
+  private cronExpr: string | null = null;
+  private watcher: Watcher | null = null;
+  private watchKey = '';
+  private stopping = false;
+
+  constructor(private readonly deps: DaemonDeps) {
+    this.runtime = deps.runtime;
+    this.log = deps.logger;
+    this.now = deps.now ?? Date.now;
+    this.startedAt = this.now();
+    this.conditions = new Conditions(new Date(this.startedAt));
+    this.reconciler = deps.reconciler ?? createReconciler(deps.runtime, { now: this.now });
+    this.loop = new ReconcileLoop((trigger, triggers) => this.reconcileOnce(trigger, triggers));
+  }
+
+  /** Listen on the socket, reconcile once, then arm the watchers and the schedule. */
+  async start(): Promise<void> {
+    this.api = createApiServer({
+      handlers: {
+        status: () => this.status(),
+        health: () => this.health(),
+        reconcile: () => this.trigger('api'),
+        metrics: () => this.renderMetrics(),
+      },
+      logger: this.log,
+      onRequest: (route, code) => this.metrics.recordRequest(route, code),
+      now: this.now,
+    });
+    await this.api.listen(this.runtime.socket);
+    this.log.info(
+      { socket: this.runtime.socket, hostsFile: this.runtime.hostsFile, stateDir: this.runtime.stateDir, interface: this.runtime.interfaceName, version: version() },
+      'loopkeeperd started',
+    );
+    await this.trigger('startup');
+  }
+
+  /** Ask for a reconcile (coalesced with any in progress). */
+  trigger(trigger: Trigger): Promise<ReconcileResponse> {
+    if (this.stopping) return Promise.reject(new Error('loopkeeperd is stopping'));
+    return this.loop.request(trigger);
+  }
+
+  /** SIGTERM/SIGINT: stop triggers, let a running reconcile finish, close and remove the socket. Aliases stay. */
+  async stop(reason: string): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.log.info({ reason }, 'loopkeeperd stopping; aliases and the hosts block stay in place');
+    this.watcher?.close();
+    await this.cronTask?.destroy();
+    await Promise.race([this.loop.idle(), new Promise((r) => setTimeout(r, 5000).unref())]);
+    await this.api?.close();
+  }
+
+  private async reconcileOnce(trigger: Trigger, triggers: readonly Trigger[]): Promise<ReconcileResponse> {
+    this.log.debug({ trigger, triggers }, 'reconcile started');
+    await this.reloadConfig(trigger);
+    let report: ReconcileReport;
+    if (this.desired === null) {
+      report = this.configOnlyReport(trigger);
+    } else {
+      report = await this.reconciler.reconcile(this.desired, { trigger });
+    }
+    this.record(report, triggers);
+    this.log.debug({ trigger, result: report.result, durationMs: report.durationMs }, 'reconcile finished');
+    return { ...report, config: { ...this.config }, conditions: this.conditions.list() };
+  }
+
+  private async reloadConfig(trigger: Trigger): Promise<void> {
+    let loaded: LoadedConfig;
+    try {
+      loaded = await this.deps.loadConfig();
+    } catch (e) {
+      loaded = { files: this.config.files, desired: null, diagnostics: [] };
+      this.config = { ...this.config, valid: false, error: `config could not be read: ${messageOf(e)}`, errors: [messageOf(e)] };
+    }
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+    const warnings = loaded.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
+    const wasValid = this.config.valid;
+    if (loaded.desired !== null && errors.length === 0) {
+      this.desired = loaded.desired;
+      this.config = { files: loaded.files, valid: true, error: null, errors: [], warnings, enforcing: true };
+      if (!wasValid && this.lastReport !== null) this.log.info({ trigger, files: loaded.files }, 'config is valid again');
+    } else {
+      const error =
+        (errors.length > 0 ? `${errors.length} error(s): ${errors.slice(0, 5).join('; ')}` : this.config.error) ??
+        'config invalid';
+      this.config = {
+        files: loaded.files,
+        valid: false,
+        error: this.desired ? `${error} — still enforcing the last valid config` : error,
+        errors,
+        warnings,
+        enforcing: this.desired !== null,
+      };
+      this.log.warn({ trigger, errors }, 'config invalid; nothing from it is applied');
+    }
+    this.rearm();
+  }
+
+  /** (Re)arms the cron schedule and the file watches when what they depend on changed. */
+  private rearm(): void {
+    if (this.stopping) return;
+    const expr = this.desired?.settings.schedule ?? null;
+    if (expr !== this.cronExpr) {
+      void this.cronTask?.destroy();
+      this.cronTask = null;
+      this.cronExpr = expr;
+      if (expr !== null) {
+        this.cronTask = cron.schedule(expr, () => void this.trigger('schedule').catch(() => undefined), {
+          name: 'loopkeeper-drift-check',
+          noOverlap: true,
+        });
+      }
+    }
+    if (this.deps.watch === false) return;
+    const targets = this.watchTargets();
+    const key = JSON.stringify(targets.map((t) => [t.path, t.kind]));
+    if (key === this.watchKey) return;
+    this.watcher?.close();
+    this.watchKey = key;
+    const configPaths = new Set(targets.filter((t) => t.path !== this.runtime.hostsFile).map((t) => t.path));
+    // One watcher per trigger kind, so the report says whether the config or the hosts file moved.
+    const configWatch = watchTargets(
+      targets.filter((t) => configPaths.has(t.path)),
+      () => void this.trigger('config').catch(() => undefined),
+      this.deps.debounceMs,
+    );
+    const hostsWatch = watchTargets(
+      [{ path: this.runtime.hostsFile, kind: 'file' }],
+      () => void this.trigger('hosts').catch(() => undefined),
+      this.deps.debounceMs,
+    );
+    this.watcher = {
+      unwatched: [...configWatch.unwatched, ...hostsWatch.unwatched],
+      close: () => {
+        configWatch.close();
+        hostsWatch.close();
+      },
+    };
+  }
+
+  private watchTargets(): WatchTarget[] {
+    const targets: WatchTarget[] = [];
+    for (const p of this.deps.configWatchPaths()) {
+      let dir: boolean;
+      try {
+        dir = statSync(p).isDirectory();
+      } catch {
+        dir = !/\.ya?ml$/i.test(p);
+      }
+      targets.push(dir ? { path: p, kind: 'dir', match: (n) => /\.ya?ml$/i.test(n) } : { path: p, kind: 'file' });
+    }
+    return targets;
+  }
+
+  private record(report: ReconcileReport, triggers: readonly Trigger[]): void {
+    const now = new Date(this.now());
+    for (const change of report.changes) {
+      this.log.info({ trigger: report.trigger, triggers, change, result: report.result }, 'changed');
+    }
+    if (report.result !== 'ok') this.log.warn({ trigger: report.trigger, problems: report.problems }, 'reconcile did not converge');
+    // A repair: changes were needed although the desired state is the one already applied.
+    const key = this.desired ? JSON.stringify(this.desired) : null;
+    if (report.changes.length > 0 && key !== null && key === this.lastDesiredKey) {
+      this.drift = { repairs: this.drift.repairs + 1, lastAt: now.toISOString() };
+      this.metrics.driftRepairs = this.drift.repairs;
+      this.log.info({ trigger: report.trigger, changes: report.changes.length }, 'drift repaired');
+    }
+    if (key !== null && report.result === 'ok') this.lastDesiredKey = key;
+    this.lastReport = report;
+    this.metrics.recordReconcile(report.trigger, report.result, report.durationMs, report.changes.length);
+
+    const a = report.aliasesInSync;
+    const h = report.hostsInSync;
+    this.conditions.set('AliasesInSync', a.status, a.reason, a.message, now);
+    this.conditions.set('HostsInSync', h.status, h.reason, h.message, now);
+    if (!this.config.valid) {
+      this.conditions.set('Ready', 'False', 'ConfigInvalid', this.config.error ?? 'config invalid', now);
+    } else if (a.status === 'True' && h.status === 'True') {
+      this.conditions.set('Ready', 'True', 'Converged', 'the machine matches the config', now);
+    } else {
+      const failing = a.status !== 'True' ? ['AliasesNotInSync', a] : ['HostsNotInSync', h];
+      this.conditions.set('Ready', 'False', failing[0] as string, (failing[1] as SyncVerdict).message, now);
+    }
+  }
+
+  private configOnlyReport(trigger: Trigger): ReconcileReport {
+    const verdict: SyncVerdict = { status: 'Unknown', reason: 'ConfigInvalid', message: this.config.error ?? 'config invalid' };
+    return {
+      at: new Date(this.now()).toISOString(),
+      durationMs: 0,
+      trigger,
+      dryRun: false,
+      result: 'error',
+      changes: [],
+      aliases: [],
+      hosts: [],
+      aliasesInSync: verdict,
+      hostsInSync: verdict,
+      problems: [`no valid config has been loaded yet, so nothing is enforced: ${this.config.error ?? 'config invalid'}`],
+      spawned: 0,
+      hostsWritten: false,
+    };
+  }
+
+  status(): object {
+    const r = this.lastReport;
+    return {
+      daemon: {
+        version: version(),
+        pid: process.pid,
+        startedAt: new Date(this.startedAt).toISOString(),
+        uptimeSeconds: Math.round((this.now() - this.startedAt) / 1000),
+        socket: this.runtime.socket,
+        hostsFile: this.runtime.hostsFile,
+        interface: this.runtime.interfaceName,
+        reconciling: this.loop.busy,
+      },
+      config: { ...this.config },
+      lastReconcile: r
+        ? { at: r.at, durationMs: r.durationMs, trigger: r.trigger, result: r.result, changes: r.changes, problems: r.problems }
+        : null,
+      conditions: this.conditions.list(),
+      aliases: r?.aliases ?? [],
+      hosts: r?.hosts ?? [],
+      changes: [],
+      drift: { ...this.drift },
+    };
+  }
+
+  health(): { healthy: boolean; body: object } {
+    const r = this.lastReport;
+    const healthy = r !== null && r.result === 'ok';
+    return {
+      healthy,
+      body: {
+        healthy,
+        lastReconcile: r ? { at: r.at, result: r.result, trigger: r.trigger } : null,
+        ready: this.conditions.get('Ready'),
+      },
+    };
+  }
+
+  renderMetrics(): string {
+    const r = this.lastReport;
+    return this.metrics.render({
+      aliasesDesired: this.desired?.aliases.length ?? 0,
+      aliasesPresent: r ? r.aliases.filter((a) => a.desired && a.state === 'present').length : 0,
+      hostsDesired: this.desired?.hosts.length ?? 0,
+      hostsPresent: r ? r.hosts.filter((x) => x.state === 'present').length : 0,
+      configValid: this.config.valid,
+      ready: this.conditions.get('Ready').status === 'True',
+      lastReconcileTimestampSeconds: r ? (Date.parse(r.at) + r.durationMs) / 1000 : 0,
+      startTimeSeconds: this.startedAt / 1000,
+    });
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// loopkeeperd: the privileged daemon launchd/systemd run in the foreground from boot.
+// Logs are JSON lines on stdout (launchd and journald keep them).
+import { Command, CommanderError } from 'commander';
+import pino from 'pino';
+import { configWatchPaths, loadDesiredState } from '../config';
+import { resolveRuntime, type RuntimeFlags } from '../runtime';
+import { version } from '../version';
+import { Daemon } from './daemon';
+import { SocketInUse } from '../api/socket-path';
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('loopkeeperd')
+    .description('The loopkeeper daemon: keeps loopback aliases and the managed /etc/hosts block as configured.')
+    .version(version(), '-V, --version')
+    .option('--config <path>', 'config file or directory (repeatable)', collect, [])
+    .option('--hosts-file <path>', 'hosts file to manage (default /etc/hosts)')
+    .option('--socket <path>', 'unix socket of the API')
+    .option('--state-dir <dir>', 'where the ownership ledger and backups live')
+    .option('--interface <name>', 'loopback interface (default lo0 on macOS, lo on Linux)')
+    .option('--log-level <level>', `one of ${LEVELS.join(', ')}`, process.env.LOOPKEEPER_LOG_LEVEL ?? 'info')
+    .exitOverride();
+  try {
+    program.parse(argv);
+  } catch (e) {
+    process.exitCode = e instanceof CommanderError && e.exitCode === 0 ? 0 : 2;
+    return;
+  }
+  const opts = program.opts<RuntimeFlags & { logLevel: string }>();
+  if (!LEVELS.includes(opts.logLevel)) {
+    process.stderr.write(`loopkeeperd: --log-level must be one of ${LEVELS.join(', ')}, not "${opts.logLevel}"\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const runtime = resolveRuntime(opts, process.env);
+  // Synchronous writes: every line is out before an exit, and the daemon logs little.
+  const logger = pino(
+    { level: opts.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.destination({ dest: 1, sync: true }),
+  );
+  const strictModes = process.getuid?.() === 0;
+  const daemon = new Daemon({
+    runtime,
+    logger,
+    loadConfig: () => loadDesiredState(runtime, { strictModes }),
+    configWatchPaths: () => configWatchPaths(runtime),
+  });
+
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (kept running)'));
+  const shutdown = (signal: string): void => {
+    void daemon.stop(signal).then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => {
+    logger.info({ trigger: 'signal' }, 'SIGHUP: reloading the config and reconciling');
+    void daemon.trigger('signal').catch(() => undefined);
+  });
+
+  try {
+    await daemon.start();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    logger.fatal({ err: e instanceof SocketInUse ? undefined : e }, message);
+    process.stderr.write(`loopkeeperd: ${message}\n`);
+    process.exit(1);
+  }
+}
+
+if (require.main === module) void main(process.argv);

@@ -1,0 +1,267 @@
+// The one reconcile: observe → plan (pure) → apply, for aliases and the hosts block together.
+// `plan` and `apply --dry-run` run exactly this pipeline with dryRun set, stopping before effects.
+// Machine problems never throw out of here: they become verdicts and problems in the report, so
+// the daemon can keep running and the CLI can print something useful.
+import type { Change, DesiredHost, DesiredState, HostEntry } from '../model';
+import type { CommandRunner, Platform } from '../platform/types';
+import type { Runtime } from '../runtime';
+import type { ReconcileReport, SyncVerdict, Trigger } from './types';
+import { createPlatform } from '../platform';
+import { createRunner } from '../platform/runner';
+import { applyHosts, TrampleGuard, type HostsApplyOutcome } from '../hosts';
+import { reconcileAliases, type AliasApplyOutcome } from './aliases';
+
+export interface Reconciler {
+  /** One full reconcile (aliases + hosts) of `desired`. Never throws for machine problems. */
+  reconcile(desired: DesiredState, opts: { trigger: Trigger; dryRun?: boolean }): Promise<ReconcileReport>;
+  /** Remove everything loopkeeper added (owned aliases, the managed block). */
+  down(opts?: { dryRun?: boolean; trigger?: Trigger }): Promise<ReconcileReport>;
+}
+
+export interface ReconcilerDeps {
+  /** A fixed platform (tests); by default one is made per reconcile for the desired allowAliasRanges. */
+  platform?: Platform;
+  runner?: CommandRunner & { readonly spawned?: number };
+  now?: () => number;
+  trampleGuard?: TrampleGuard;
+}
+
+/** Triggers that mean "a person asked": they clear a Trampled stand-off (SPEC). */
+const EXPLICIT_TRIGGERS: ReadonlySet<Trigger> = new Set<Trigger>(['config', 'api', 'cli', 'signal', 'startup']);
+
+export function createReconciler(runtime: Runtime, deps: ReconcilerDeps = {}): Reconciler {
+  const runner = deps.runner ?? createRunner();
+  const now = deps.now ?? Date.now;
+  const trample = deps.trampleGuard ?? new TrampleGuard({ now });
+  // What the block was last written to hold: a later write of the same content is a repair.
+  let lastWrittenHosts: string | null = null;
+  let trampledPattern: string | null = null;
+
+  function platformFor(allowAliasRanges: readonly string[]): Platform {
+    return (
+      deps.platform ??
+      createPlatform({ platform: runtime.platform, interfaceName: runtime.interfaceName, runner, allowAliasRanges })
+    );
+  }
+
+  function spawnedSoFar(): number {
+    return runner.spawned ?? 0;
+  }
+
+  async function run(
+    mode: 'reconcile' | 'down',
+    desired: DesiredState | null,
+    trigger: Trigger,
+    dryRun: boolean,
+  ): Promise<ReconcileReport> {
+    const startedAt = now();
+    const spawnedBefore = spawnedSoFar();
+    const problems: string[] = [];
+    const settings = desired?.settings;
+    const platform = platformFor(settings?.allowAliasRanges ?? []);
+
+    // ---- aliases ----
+    let aliasOutcome: AliasApplyOutcome | null = null;
+    let aliasVerdict: SyncVerdict;
+    try {
+      aliasOutcome = await reconcileAliases(platform, desired?.aliases ?? [], {
+        stateDir: runtime.stateDir,
+        prune: settings?.prune ?? true,
+        mode,
+        dryRun,
+      });
+      aliasVerdict = aliasVerdictOf(aliasOutcome, dryRun, mode);
+      problems.push(...aliasOutcome.plan.problems);
+      if (aliasOutcome.ledgerProblem) problems.push(aliasOutcome.ledgerProblem);
+      for (const f of aliasOutcome.failed) problems.push(`could not ${f.action} alias ${f.address}: ${f.error}`);
+    } catch (e) {
+      aliasVerdict = { status: 'False', reason: 'AliasesError', message: messageOf(e) };
+      problems.push(`aliases: ${messageOf(e)}`);
+    }
+
+    // ---- hosts ----
+    if (EXPLICIT_TRIGGERS.has(trigger) && trampledPattern !== null) {
+      trample.reset();
+      trampledPattern = null;
+    }
+    let hostsOutcome: HostsApplyOutcome | null = null;
+    let hostsVerdict: SyncVerdict;
+    let hostEntries: HostEntry[] = [];
+    let hostChanges: Change[] = [];
+    const wantedHosts = mode === 'down' ? null : desired!.hosts;
+    if (!dryRun && trampledPattern !== null) {
+      // Stop fighting: report, and look (dry run) so status still shows the real state.
+      hostsOutcome = await tryHosts(wantedHosts, true, problems);
+      hostEntries = hostsOutcome?.plan.entries ?? [];
+      hostsVerdict = trampledVerdict(trampledPattern);
+      problems.push(hostsVerdict.message);
+    } else {
+      hostsOutcome = await tryHosts(await withUnprunedHosts(wantedHosts, settings?.prune ?? true), dryRun, problems);
+      if (hostsOutcome) {
+        hostEntries = dryRun || !hostsOutcome.written ? hostsOutcome.plan.entries : afterWrite(hostsOutcome.plan.entries);
+        hostChanges = hostsOutcome.plan.changes;
+        hostsVerdict = hostsVerdictOf(hostsOutcome, dryRun);
+        if (hostsOutcome.plan.damage) problems.push(damageText(hostsOutcome.plan.damage, runtime.hostsFile));
+        if (!dryRun && mode === 'reconcile') noteRepair(hostsOutcome, wantedHosts ?? []);
+        if (trampledPattern !== null) {
+          hostsVerdict = trampledVerdict(trampledPattern);
+          problems.push(hostsVerdict.message);
+        }
+      } else {
+        hostsVerdict = { status: 'False', reason: 'HostsError', message: problems[problems.length - 1] ?? 'hosts file failed' };
+      }
+    }
+    if (!dryRun && hostsOutcome?.written) {
+      try {
+        await platform.flushDnsCache();
+      } catch (e) {
+        problems.push(`the hosts file changed but the DNS cache could not be flushed: ${messageOf(e)}`);
+      }
+    }
+    for (const h of hostEntries) {
+      if (h.state === 'shadowed') problems.push(`host ${h.name} is shadowed: ${h.detail}`);
+    }
+
+    const aliasChanges: Change[] = aliasOutcome ? (dryRun ? aliasOutcome.plan.changes : aliasOutcome.applied) : [];
+    const broken = [aliasVerdict, hostsVerdict].filter((v) => v.status === 'False' && v.reason !== 'ChangesPending');
+    const result: ReconcileReport['result'] =
+      !aliasOutcome && !hostsOutcome ? 'error' : broken.length > 0 ? 'degraded' : 'ok';
+    return {
+      at: new Date(startedAt).toISOString(),
+      durationMs: Math.max(0, now() - startedAt),
+      trigger,
+      dryRun,
+      result,
+      changes: [...aliasChanges, ...hostChanges],
+      aliases: aliasOutcome?.entries ?? [],
+      hosts: hostEntries,
+      aliasesInSync: aliasVerdict,
+      hostsInSync: hostsVerdict,
+      problems,
+      spawned: spawnedSoFar() - spawnedBefore,
+      hostsWritten: Boolean(hostsOutcome?.written),
+    };
+  }
+
+  async function tryHosts(wanted: DesiredHost[] | null, dryRun: boolean, problems: string[]): Promise<HostsApplyOutcome | null> {
+    try {
+      return await applyHosts(runtime.hostsFile, wanted, { stateDir: runtime.stateDir, dryRun });
+    } catch (e) {
+      problems.push(`hosts file ${runtime.hostsFile}: ${messageOf(e)}`);
+      return null;
+    }
+  }
+
+  /**
+   * With `prune: false`, names loopkeeper wrote before but no longer desired stay in the block:
+   * plan once, and put every name the plan would remove back into the desired list.
+   */
+  async function withUnprunedHosts(wanted: DesiredHost[] | null, prune: boolean): Promise<DesiredHost[] | null> {
+    if (prune || wanted === null) return wanted;
+    let probe: HostsApplyOutcome;
+    try {
+      probe = await applyHosts(runtime.hostsFile, wanted, { stateDir: runtime.stateDir, dryRun: true });
+    } catch {
+      return wanted; // the real attempt reports the error
+    }
+    const kept = probe.plan.changes.flatMap((c) =>
+      c.kind === 'hosts' && c.action === 'remove' ? [{ name: c.name, addresses: c.addresses }] : [],
+    );
+    return kept.length === 0 ? wanted : [...wanted, ...kept];
+  }
+
+  function noteRepair(outcome: HostsApplyOutcome, wanted: DesiredHost[]): void {
+    if (!outcome.written) return;
+    const fingerprint = JSON.stringify(wanted);
+    if (lastWrittenHosts === fingerprint) {
+      // Same desired block written again: someone else changed it in between.
+      trample.recordRepair();
+      if (trample.isTrampled()) trampledPattern = describeTrample(outcome.plan.changes);
+    }
+    lastWrittenHosts = fingerprint;
+  }
+
+  return {
+    reconcile: (desired, opts) => run('reconcile', desired, opts.trigger, opts.dryRun ?? false),
+    down: (opts = {}) => run('down', null, opts.trigger ?? 'cli', opts.dryRun ?? false),
+  };
+}
+
+function aliasVerdictOf(o: AliasApplyOutcome, dryRun: boolean, mode: 'reconcile' | 'down'): SyncVerdict {
+  if (o.plan.problems.length > 0) {
+    const down = o.plan.problems.some((p) => /\bdown\b/i.test(p));
+    const missing = o.plan.problems.some((p) => /not (exist|found)|missing|no such/i.test(p));
+    return {
+      status: 'False',
+      reason: down ? 'InterfaceDown' : missing ? 'InterfaceMissing' : 'AliasesProblem',
+      message: o.plan.problems.join('; '),
+    };
+  }
+  if (o.failed.length > 0) {
+    return {
+      status: 'False',
+      reason: 'AliasesFailed',
+      message: o.failed.map((f) => `${f.action} ${f.address}: ${f.error}`).join('; '),
+    };
+  }
+  if (dryRun && o.plan.changes.length > 0) {
+    const adds = o.plan.add.length;
+    const removes = o.plan.remove.length;
+    return {
+      status: 'False',
+      reason: 'ChangesPending',
+      message: `${adds} alias(es) to add, ${removes} to remove`,
+    };
+  }
+  const n = o.entries.filter((e) => e.state === 'present' && e.desired).length;
+  return {
+    status: 'True',
+    reason: 'InSync',
+    message: mode === 'down' ? 'no owned aliases remain' : `${n} desired alias(es) present`,
+  };
+}
+
+function hostsVerdictOf(o: HostsApplyOutcome, dryRun: boolean): SyncVerdict {
+  if (o.plan.damage) return { status: 'False', reason: 'BlockDamaged', message: o.plan.damage.message };
+  if (dryRun && o.plan.next !== null) {
+    return { status: 'False', reason: 'ChangesPending', message: `${o.plan.changes.length} hosts change(s) pending` };
+  }
+  const shadowed = o.plan.entries.filter((e) => e.state === 'shadowed').map((e) => e.name);
+  if (shadowed.length > 0) {
+    return {
+      status: 'True',
+      reason: 'Shadowed',
+      message: `managed block in place; shadowed by earlier lines: ${shadowed.join(', ')}`,
+    };
+  }
+  return { status: 'True', reason: 'InSync', message: `${o.plan.entries.length} name(s) in the managed block` };
+}
+
+function trampledVerdict(pattern: string): SyncVerdict {
+  return {
+    status: 'False',
+    reason: 'Trampled',
+    message:
+      `another program keeps rewriting the managed block (${pattern}); loopkeeper stopped repairing ` +
+      'it and will try again on the next config change or `loopkeeper reconcile`',
+  };
+}
+
+function afterWrite(entries: HostEntry[]): HostEntry[] {
+  return entries.map((e) => (e.state === 'missing' ? { ...e, state: 'present', detail: 'in the managed block' } : e));
+}
+
+function damageText(d: { message: string; lines: number[] }, file: string): string {
+  return `${file}: ${d.message} (lines ${d.lines.join(', ')}); nothing was written — fix or remove the loopkeeper markers by hand`;
+}
+
+function describeTrample(changes: Change[]): string {
+  const adds = changes.filter((c) => c.action === 'add').length;
+  const updates = changes.filter((c) => c.action === 'update').length;
+  if (adds > 0 && updates === 0) return 'the managed block is removed again after each repair';
+  return 'the managed block is edited again after each repair';
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
