@@ -33,6 +33,8 @@ export interface DaemonDeps {
   now?: () => number;
   /** Debounce for file-change triggers (ms). */
   debounceMs?: number;
+  /** POST /v1/reconcile requests allowed per second, and the burst (SPEC default 10). */
+  reconcileRate?: number;
   /** Set false to skip file watching (tests of the loop alone). */
   watch?: boolean;
 }
@@ -93,6 +95,8 @@ export class Daemon {
       },
       logger: this.log,
       onRequest: (route, code) => this.metrics.recordRequest(route, code),
+      burst: this.deps.reconcileRate,
+      perSecond: this.deps.reconcileRate,
       now: this.now,
     });
     await this.api.listen(this.runtime.socket);

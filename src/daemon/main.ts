@@ -24,6 +24,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--socket <path>', 'unix socket of the API')
     .option('--state-dir <dir>', 'where the ownership ledger and backups live')
     .option('--interface <name>', 'loopback interface (default lo0 on macOS, lo on Linux)')
+    .option('--reconcile-rate <n>', 'POST /v1/reconcile requests allowed per second and in a burst', '10')
     .option('--log-level <level>', `one of ${LEVELS.join(', ')}`, process.env.LOOPKEEPER_LOG_LEVEL ?? 'info')
     .exitOverride();
   try {
@@ -32,7 +33,13 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = e instanceof CommanderError && e.exitCode === 0 ? 0 : 2;
     return;
   }
-  const opts = program.opts<RuntimeFlags & { logLevel: string }>();
+  const opts = program.opts<RuntimeFlags & { logLevel: string; reconcileRate: string }>();
+  const reconcileRate = Number(opts.reconcileRate);
+  if (!Number.isFinite(reconcileRate) || reconcileRate < 1) {
+    process.stderr.write(`loopkeeperd: --reconcile-rate must be a number >= 1, not "${opts.reconcileRate}"\n`);
+    process.exitCode = 2;
+    return;
+  }
   if (!LEVELS.includes(opts.logLevel)) {
     process.stderr.write(`loopkeeperd: --log-level must be one of ${LEVELS.join(', ')}, not "${opts.logLevel}"\n`);
     process.exitCode = 2;
@@ -50,6 +57,7 @@ export async function main(argv: string[]): Promise<void> {
     logger,
     loadConfig: () => loadDesiredState(runtime, { strictModes }),
     configWatchPaths: () => configWatchPaths(runtime),
+    reconcileRate,
   });
 
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (kept running)'));

@@ -77,3 +77,56 @@ export function spawnInNamespace(argv: string[], opts: { hostsFile?: string; env
   const full = [...nsPrefix(opts), ...argv];
   return spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], ...opts, env: opts.env ?? process.env });
 }
+
+/**
+ * A namespace that stays up while a test runs: `sleep` holds it; commands enter it with nsenter
+ * (network + mount only), so a daemon started there has a normal pid the test can signal, and the
+ * namespace outlives the daemon (to check what it left behind).
+ */
+export interface HeldNamespace {
+  /** Host pid of the process holding the namespaces. */
+  pid: number;
+  run(argv: string[], opts?: { input?: string; env?: NodeJS.ProcessEnv }): { code: number | null; stdout: string; stderr: string };
+  spawn(argv: string[], opts?: SpawnOptions): ChildProcess;
+  close(): void;
+}
+
+export async function holdNamespace(opts: { hostsFile?: string } = {}): Promise<HeldNamespace> {
+  const holder = spawnInNamespace(['sleep', '3600'], { hostsFile: opts.hostsFile, stdio: 'ignore' });
+  const outer = holder.pid!;
+  // unshare forks the pid-namespace init (sh, which execs sleep once lo is up and the mount done).
+  let inner = 0;
+  for (let i = 0; i < 500 && inner === 0; i++) {
+    const r = spawnSync('pgrep', ['-P', String(outer)], { encoding: 'utf8' });
+    const pid = Number(r.stdout.trim().split('\n')[0]);
+    if (pid > 0) {
+      const comm = spawnSync('cat', [`/proc/${pid}/comm`], { encoding: 'utf8' }).stdout.trim();
+      if (comm === 'sleep') inner = pid;
+    }
+    if (inner === 0) await new Promise((r) => setTimeout(r, 20));
+  }
+  if (inner === 0) {
+    holder.kill('SIGKILL');
+    throw new Error('the namespace holder did not start');
+  }
+  const enter = ['nsenter', '-t', String(inner), '-n', '-m', '--'];
+  return {
+    pid: inner,
+    run(argv, o = {}) {
+      const r = spawnSync(enter[0]!, [...enter.slice(1), ...argv], {
+        encoding: 'utf8',
+        input: o.input,
+        env: o.env ?? process.env,
+        timeout: 120000,
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      return { code: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
+    },
+    spawn(argv, o = {}) {
+      return spawn(enter[0]!, [...enter.slice(1), ...argv], { stdio: ['ignore', 'pipe', 'pipe'], ...o });
+    },
+    close() {
+      holder.kill('SIGKILL');
+    },
+  };
+}
