@@ -46,7 +46,9 @@ export function describeInNamespace(name: string, body: () => void): void {
  * /etc/hosts (when given), then execs the rest of the argv. Append the command to run.
  */
 export function nsPrefix(opts: { hostsFile?: string; loUp?: boolean } = {}): string[] {
-  const steps: string[] = [];
+  // A fresh sysfs: /sys/class/net must show this namespace's interfaces (the Linux adapter reads
+  // the up/down flag there without spawning); the mount namespace is private, so this is local.
+  const steps: string[] = ['mount -t sysfs sysfs /sys'];
   if (opts.loUp !== false) steps.push('ip link set lo up');
   if (opts.hostsFile) steps.push('mount --bind "$0" /etc/hosts');
   steps.push('exec "$@"');
