@@ -84,6 +84,22 @@ export function buildProgram(): Command {
     .description('ask the daemon to reconcile now and print the result')
     .option('--json', 'one JSON document on stdout')
     .action(lazy('reconcile'));
+  program
+    .command('doctor')
+    .description('diagnostics: bindable aliases, resolution order, listeners on a port, …; exit 1 when problems are found')
+    .option('--port <n>', 'report every listener on port N across loopback addresses (repeatable)', collect, [])
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy('doctor'));
+  program
+    .command('install')
+    .description('install and start the launchd / systemd service; creates /etc/loopkeeper (needs root)')
+    .option('--root <dir>', 'write under DIR instead of / and load nothing (packaging, tests)')
+    .action(lazy('install'));
+  program
+    .command('uninstall')
+    .description('stop and remove the service; keeps the config and the state directory (needs root)')
+    .option('--root <dir>', 'remove under DIR instead of / and unload nothing')
+    .action(lazy('uninstall'));
   return program;
 }
 

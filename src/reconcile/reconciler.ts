@@ -15,7 +15,7 @@ export interface Reconciler {
   /** One full reconcile (aliases + hosts) of `desired`. Never throws for machine problems. */
   reconcile(desired: DesiredState, opts: { trigger: Trigger; dryRun?: boolean }): Promise<ReconcileReport>;
   /** Remove everything loopkeeper added (owned aliases, the managed block). */
-  down(opts?: { dryRun?: boolean; trigger?: Trigger }): Promise<ReconcileReport>;
+  down(opts?: { dryRun?: boolean; trigger?: Trigger; allowAliasRanges?: readonly string[] }): Promise<ReconcileReport>;
 }
 
 export interface ReconcilerDeps {
@@ -53,12 +53,13 @@ export function createReconciler(runtime: Runtime, deps: ReconcilerDeps = {}): R
     desired: DesiredState | null,
     trigger: Trigger,
     dryRun: boolean,
+    extraRanges: readonly string[] = [],
   ): Promise<ReconcileReport> {
     const startedAt = now();
     const spawnedBefore = spawnedSoFar();
     const problems: string[] = [];
     const settings = desired?.settings;
-    const platform = platformFor(settings?.allowAliasRanges ?? []);
+    const platform = platformFor(settings?.allowAliasRanges ?? extraRanges);
 
     // ---- aliases ----
     let aliasOutcome: AliasApplyOutcome | null = null;
@@ -183,7 +184,7 @@ export function createReconciler(runtime: Runtime, deps: ReconcilerDeps = {}): R
 
   return {
     reconcile: (desired, opts) => run('reconcile', desired, opts.trigger, opts.dryRun ?? false),
-    down: (opts = {}) => run('down', null, opts.trigger ?? 'cli', opts.dryRun ?? false),
+    down: (opts = {}) => run('down', null, opts.trigger ?? 'cli', opts.dryRun ?? false, opts.allowAliasRanges),
   };
 }
 

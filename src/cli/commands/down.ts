@@ -11,15 +11,31 @@ export interface DownOptions {
 
 export const run: CommandRun<DownOptions> = async (ctx, opts) => {
   const reconciler = createReconciler(ctx.runtime);
+  const allowAliasRanges = await configuredRanges(ctx);
   if (process.getuid?.() !== 0) {
-    const preview = await reconciler.down({ dryRun: true });
+    const preview = await reconciler.down({ dryRun: true, allowAliasRanges });
     if (preview.changes.length > 0) {
       // Loaded only on this path: most runs never need it.
       const { elevateOrExplain } = require('../elevate') as typeof import('../elevate');
       return elevateOrExplain(ctx);
     }
   }
-  const report = await reconciler.down();
+  const report = await reconciler.down({ allowAliasRanges });
   printReport(ctx, report, Boolean(opts.json));
   return report.result === 'ok' ? EXIT.OK : EXIT.FAILURE;
 };
+
+/**
+ * Owned aliases may lie in ranges the config allowed (`settings.allowAliasRanges`); the adapter
+ * refuses anything outside the allowed ranges, so use them when the config still loads. A broken
+ * or missing config must not stop `down`: then only the built-in loopback ranges apply.
+ */
+async function configuredRanges(ctx: Parameters<CommandRun>[0]): Promise<string[]> {
+  try {
+    const { loadDesiredState } = require('../../config') as typeof import('../../config');
+    const loaded = await loadDesiredState(ctx.runtime, { strictModes: false });
+    return loaded.desired?.settings.allowAliasRanges ?? [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,99 @@
+// The whole config pipeline: for each file, permissions (StrictModes), bytes, YAML, shape; then the
+// rules across all files in order. Any error means no desired state at all: a config that is
+// partly wrong is never partly applied.
+import { resolve } from 'node:path';
+import type { DesiredState, Diagnostic } from '../model';
+import type { Runtime } from '../runtime';
+import { FILE_START, diagnostic, parseConfigDocument, type ConfigDocument } from './document';
+import { resolveConfigFiles } from './files';
+import { readConfigText } from './read';
+import { applyRules } from './rules';
+import { shapeDiagnostics } from './shape';
+import { unsafePermissions } from './strict-modes';
+
+export interface LoadedConfig {
+  files: string[];
+  desired: DesiredState | null;
+  diagnostics: Diagnostic[];
+}
+
+export interface LoadOptions {
+  /** Refuse files (or their directories) writable by group/others; set when running as root. */
+  strictModes: boolean;
+  /** Mode bits mean nothing on Windows, so StrictModes is skipped there. */
+  platform?: NodeJS.Platform;
+}
+
+/** Per file, at most this many problems are listed; a file of junk must not print a million lines. */
+export const MAX_DIAGNOSTICS_PER_FILE = 100;
+
+export async function loadConfig(files: string[], opts: LoadOptions): Promise<LoadedConfig> {
+  const platform = opts.platform ?? process.platform;
+  const perFile = new Map<string, Diagnostic[]>();
+  const docs: ConfigDocument[] = [];
+  const seen = new Set<string>();
+  const unique = files.filter((f) => !seen.has(resolve(f)) && seen.add(resolve(f)));
+
+  for (const file of unique) {
+    const list: Diagnostic[] = [];
+    perFile.set(file, list);
+    if (opts.strictModes && platform !== 'win32') {
+      for (const message of await unsafePermissions(file)) list.push(diagnostic(file, FILE_START, 'error', message));
+    }
+    const read = await readConfigText(file);
+    if (!read.ok) {
+      list.push(diagnostic(file, FILE_START, 'error', read.message));
+      continue;
+    }
+    const parsed = parseConfigDocument(file, read.text);
+    if (!parsed.ok) {
+      list.push(...parsed.diagnostics);
+      continue;
+    }
+    list.push(...parsed.warnings, ...shapeDiagnostics(parsed.value));
+    docs.push(parsed.value);
+  }
+
+  const rules = applyRules(docs);
+  for (const d of rules.diagnostics) perFile.get(d.file)?.push(d);
+
+  const diagnostics: Diagnostic[] = [];
+  if (unique.length === 0) {
+    diagnostics.push(diagnostic('(config)', FILE_START, 'error', 'no config files to read; pass --config FILE'));
+  }
+  for (const [file, list] of perFile) diagnostics.push(...capped(file, sortByPosition(list)));
+
+  const failed = diagnostics.some((d) => d.severity === 'error');
+  const desired: DesiredState | null = failed ? null : { aliases: rules.aliases, hosts: rules.hosts, settings: rules.settings };
+  return { files: unique, desired, diagnostics };
+}
+
+export async function loadDesiredState(runtime: Runtime, opts: { strictModes: boolean }): Promise<LoadedConfig> {
+  const resolved = await resolveConfigFiles(runtime);
+  if (resolved.files.length === 0 && resolved.diagnostics.length > 0) return { files: [], desired: null, diagnostics: resolved.diagnostics };
+  const loaded = await loadConfig(resolved.files, { strictModes: opts.strictModes, platform: runtime.platform });
+  const diagnostics = [...resolved.diagnostics, ...loaded.diagnostics];
+  const failed = diagnostics.some((d) => d.severity === 'error');
+  return { files: loaded.files, desired: failed ? null : loaded.desired, diagnostics };
+}
+
+function sortByPosition(list: Diagnostic[]): Diagnostic[] {
+  // Stable: problems at one position keep the order in which they were found.
+  return list.map((d, i) => ({ d, i })).sort((a, b) => a.d.line - b.d.line || a.d.col - b.d.col || a.i - b.i).map((x) => x.d);
+}
+
+function capped(file: string, list: Diagnostic[]): Diagnostic[] {
+  if (list.length <= MAX_DIAGNOSTICS_PER_FILE) return list;
+  const shown = list.slice(0, MAX_DIAGNOSTICS_PER_FILE);
+  const hidden = list.slice(MAX_DIAGNOSTICS_PER_FILE);
+  const errors = hidden.filter((d) => d.severity === 'error').length;
+  const last = shown[shown.length - 1]!;
+  shown.push({
+    file,
+    line: last.line,
+    col: last.col,
+    severity: errors > 0 ? 'error' : 'warning',
+    message: `${hidden.length} more problem(s) in this file not shown (${errors} error(s)); fix the ones above first`,
+  });
+  return shown;
+}

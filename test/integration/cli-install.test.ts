@@ -1,0 +1,79 @@
+// `loopkeeper install --root DIR` / `uninstall --root DIR` through the built CLI: the files a
+// package or a user gets, and that running either twice changes nothing.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MINIMAL_CONFIG, inertExample } from '../../src/service/install';
+import { CLI, DAEMON, REPO, assertBuilt, cli } from '../helpers/cli';
+
+const linux = process.platform === 'linux' ? describe : describe.skip;
+
+linux('install / uninstall --root (Linux, systemd)', () => {
+  let root: string;
+  const unitPath = () => join(root, 'etc/systemd/system/loopkeeper.service');
+
+  beforeAll(() => {
+    assertBuilt();
+    root = mkdtempSync(join(tmpdir(), 'lk-root-'));
+  });
+
+  it('install writes the unit with this node and the built daemon, the config and conf.d/', () => {
+    const r = cli(['install', '--root', root]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const unit = readFileSync(unitPath(), 'utf8');
+    expect(unit).toContain(`\nExecStart=${process.execPath} ${DAEMON}\n`);
+    expect(unit).not.toMatch(/@[A-Z_]+@/);
+    expect(statSync(unitPath()).mode & 0o777).toBe(0o644);
+    const config = join(root, 'etc/loopkeeper/loopkeeper.yaml');
+    const example = join(REPO, 'config', 'loopkeeper.example.yaml');
+    expect(readFileSync(config, 'utf8')).toBe(existsSync(example) ? inertExample(readFileSync(example, 'utf8')) : MINIMAL_CONFIG);
+    expect(statSync(join(root, 'etc/loopkeeper/conf.d')).isDirectory()).toBe(true);
+    expect(r.stdout).toContain(`wrote     ${unitPath()}\n`);
+    expect(r.stdout).toContain(`Installed the systemd service under ${root}; nothing was loaded.`);
+    // Nothing outside the three places install owns.
+    expect(readdirSync(root).sort()).toEqual(['etc']);
+    expect(readdirSync(join(root, 'etc')).sort()).toEqual(['loopkeeper', 'systemd']);
+  });
+
+  it('the config it writes is valid and asks for nothing until the user says so', () => {
+    const config = join(root, 'etc/loopkeeper/loopkeeper.yaml');
+    expect(cli(['--config', config, 'validate']).code).toBe(0);
+    const plan = cli(['--config', config, '--hosts-file', join(root, 'no-hosts'), '--state-dir', join(root, 'state'), 'plan', '--json']);
+    expect(JSON.parse(plan.stdout)).toMatchObject({ aliases: [], hosts: [], changes: [] });
+  });
+
+  it('install again changes nothing and says so', () => {
+    const before = statSync(unitPath()).mtimeMs;
+    const r = cli(['install', '--root', root]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`unchanged ${unitPath()}\n`);
+    expect(r.stdout).not.toMatch(/^wrote/m);
+    expect(statSync(unitPath()).mtimeMs).toBe(before);
+  });
+
+  it('uninstall removes the unit, keeps the config, and a second uninstall is a no-op', () => {
+    const r = cli(['uninstall', '--root', root]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(existsSync(unitPath())).toBe(false);
+    expect(existsSync(join(root, 'etc/loopkeeper/loopkeeper.yaml'))).toBe(true);
+    expect(r.stdout).toContain(`removed   ${unitPath()}\n`);
+    expect(r.stdout).toContain(`kept      ${join(root, 'etc/loopkeeper')} (your config)\n`);
+    expect(r.stdout).toMatch(/`loopkeeper down` removes them/);
+    const again = cli(['uninstall', '--root', root]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`absent    ${unitPath()}\n`);
+  });
+
+  it('without --root and not root: exit 1 with the exact sudo command, nothing done', () => {
+    const expected = `loopkeeper: install changes the system's services and needs root. Run:\n  sudo ${process.execPath} ${CLI} install\n`;
+    if (process.getuid?.() !== 0) {
+      expect(cli(['install'])).toEqual({ code: 1, stdout: '', stderr: expected });
+      return;
+    }
+    // As root the command would really install: run it as nobody (setpriv, util-linux) instead.
+    const args = ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'install'];
+    const r = spawnSync('setpriv', args, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect({ code: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 1, stdout: '', stderr: expected });
+  });
+});

@@ -1,0 +1,188 @@
+// Which files make up the config, what the daemon watches, and StrictModes.
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { configWatchPaths, loadConfig, loadDesiredState, resolveConfigFiles } from '../../../src/config';
+import { resolveRuntime, type Runtime } from '../../../src/runtime';
+import { brief, tempDir } from './helpers';
+
+const V = 'version: 1\n';
+
+function runtimeFor(dir: string, configPaths: string[] | null = null): Runtime {
+  return { ...resolveRuntime({}, {}, 'linux'), configPaths, defaultConfigFile: join(dir, 'loopkeeper.yaml') };
+}
+
+describe('resolveConfigFiles', () => {
+  it('default file plus conf.d/*.yaml|*.yml in lexical order, dotfiles and other names skipped', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'loopkeeper.yaml'), V);
+    mkdirSync(join(dir, 'conf.d'));
+    for (const n of ['20-b.yml', '10-a.yaml', 'B.yaml', 'a.yaml', '.#lock.yaml', 'notes.txt', 'x.yaml.bak']) writeFileSync(join(dir, 'conf.d', n), V);
+    const r = await resolveConfigFiles(runtimeFor(dir));
+    expect(r.diagnostics).toEqual([]);
+    expect(r.files).toEqual([join(dir, 'loopkeeper.yaml'), ...['10-a.yaml', '20-b.yml', 'B.yaml', 'a.yaml'].map((n) => join(dir, 'conf.d', n))]);
+  });
+  it('a missing conf.d is fine', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'loopkeeper.yaml'), V);
+    expect(await resolveConfigFiles(runtimeFor(dir))).toEqual({ files: [join(dir, 'loopkeeper.yaml')], diagnostics: [] });
+  });
+  it('a missing default file is an error that says how to fix it', async () => {
+    const dir = tempDir();
+    const r = await resolveConfigFiles(runtimeFor(dir));
+    expect(r.files).toEqual([]);
+    expect(r.diagnostics).toEqual([
+      {
+        file: join(dir, 'loopkeeper.yaml'),
+        line: 1,
+        col: 1,
+        severity: 'error',
+        message: 'no config file; create it (see config/loopkeeper.example.yaml) or pass --config',
+      },
+    ]);
+    const loaded = await loadDesiredState(runtimeFor(dir), { strictModes: false });
+    expect(loaded.desired).toBeNull();
+    expect(loaded.diagnostics.map(brief)).toEqual([
+      '1:1 error: no config file; create it (see config/loopkeeper.example.yaml) or pass --config',
+    ]);
+  });
+  it('explicit paths keep their order; a directory stands for its *.yaml/*.yml files; repeats are dropped', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'd'));
+    writeFileSync(join(dir, 'd', 'b.yaml'), V);
+    writeFileSync(join(dir, 'd', 'a.yml'), V);
+    writeFileSync(join(dir, 'z.yaml'), V);
+    const r = await resolveConfigFiles(runtimeFor(dir, [join(dir, 'z.yaml'), join(dir, 'd'), join(dir, 'd', 'a.yml'), join(dir, 'missing.yaml')]));
+    expect(r.diagnostics).toEqual([]);
+    expect(r.files).toEqual([join(dir, 'z.yaml'), join(dir, 'd', 'a.yml'), join(dir, 'd', 'b.yaml'), join(dir, 'missing.yaml')]);
+  });
+  it('a directory without config files is an error (an empty desired state would prune everything)', async () => {
+    const dir = tempDir();
+    const r = await resolveConfigFiles(runtimeFor(dir, [dir]));
+    expect(r.diagnostics.map(brief)).toEqual(['1:1 error: is a directory without *.yaml or *.yml files; put the config there or pass a file']);
+  });
+});
+
+describe('loadDesiredState', () => {
+  it('merges the default file and conf.d in order', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'loopkeeper.yaml'), `${V}aliases: [127.0.0.3]\nhosts:\n  a.test: 127.0.0.3\n`);
+    mkdirSync(join(dir, 'conf.d'));
+    writeFileSync(join(dir, 'conf.d', '10-team.yaml'), `${V}aliases: [127.0.0.2]\nsettings:\n  prune: false\n`);
+    const r = await loadDesiredState(runtimeFor(dir), { strictModes: false });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.files).toEqual([join(dir, 'loopkeeper.yaml'), join(dir, 'conf.d', '10-team.yaml')]);
+    expect(r.desired).toEqual({
+      aliases: ['127.0.0.3', '127.0.0.2'],
+      hosts: [{ name: 'a.test', addresses: ['127.0.0.3'] }],
+      settings: { schedule: '* * * * *', prune: false, allowAliasRanges: [], aliasesFromHosts: true },
+    });
+  });
+  it('one bad file makes the whole desired state null', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'loopkeeper.yaml'), `${V}aliases: [127.0.0.2]\n`);
+    mkdirSync(join(dir, 'conf.d'));
+    writeFileSync(join(dir, 'conf.d', 'x.yaml'), 'version: 2\n');
+    const r = await loadDesiredState(runtimeFor(dir), { strictModes: false });
+    expect(r.desired).toBeNull();
+    expect(r.diagnostics).toHaveLength(1);
+  });
+});
+
+describe('configWatchPaths', () => {
+  it('default layout: the file, its directory, conf.d and the files in it (existing paths only)', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'loopkeeper.yaml'), V);
+    mkdirSync(join(dir, 'conf.d'));
+    writeFileSync(join(dir, 'conf.d', 'a.yaml'), V);
+    expect(configWatchPaths(runtimeFor(dir))).toEqual([join(dir, 'loopkeeper.yaml'), dir, join(dir, 'conf.d'), join(dir, 'conf.d', 'a.yaml')]);
+  });
+  it('a missing default file: its directory is still watched, so creating it is noticed', () => {
+    const dir = tempDir();
+    expect(configWatchPaths(runtimeFor(dir))).toEqual([dir]);
+  });
+  it('explicit files and directories', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'd'));
+    writeFileSync(join(dir, 'd', 'a.yaml'), V);
+    writeFileSync(join(dir, 'one.yaml'), V);
+    expect(configWatchPaths(runtimeFor(dir, [join(dir, 'one.yaml'), join(dir, 'd')]))).toEqual([
+      join(dir, 'one.yaml'),
+      dir,
+      join(dir, 'd'),
+      join(dir, 'd', 'a.yaml'),
+    ]);
+  });
+});
+
+describe('StrictModes (when running as root)', () => {
+  async function strict(path: string): Promise<string[]> {
+    return (await loadConfig([path], { strictModes: true, platform: 'linux' })).diagnostics.map(brief);
+  }
+  function safeDir(): string {
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    return dir;
+  }
+  it('a 0644 file in a 0755 directory is accepted', async () => {
+    const dir = safeDir();
+    writeFileSync(join(dir, 'c.yaml'), V, { mode: 0o644 });
+    chmodSync(join(dir, 'c.yaml'), 0o644);
+    expect(await strict(join(dir, 'c.yaml'))).toEqual([]);
+  });
+  it('a group- or world-writable file is refused with the exact chmod', async () => {
+    const dir = safeDir();
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, V);
+    chmodSync(file, 0o664);
+    expect(await strict(file)).toEqual([
+      `1:1 error: is writable by its group (mode 0664) and loopkeeper runs as root, so it is refused; fix: chmod go-w ${file}`,
+    ]);
+    chmodSync(file, 0o666);
+    expect(await strict(file)).toEqual([
+      `1:1 error: is writable by its group and others (mode 0666) and loopkeeper runs as root, so it is refused; fix: chmod go-w ${file}`,
+    ]);
+    const loaded = await loadConfig([file], { strictModes: true, platform: 'linux' });
+    expect(loaded.desired).toBeNull();
+    expect((await loadConfig([file], { strictModes: false, platform: 'linux' })).desired).not.toBeNull();
+  });
+  it('a writable directory is refused with the chmod for the directory; paths with spaces are quoted', async () => {
+    const parent = safeDir();
+    const dir = join(parent, 'my conf');
+    mkdirSync(dir);
+    chmodSync(dir, 0o777);
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, V);
+    chmodSync(file, 0o644);
+    expect(await strict(file)).toEqual([
+      `1:1 error: its directory ${dir} is writable by its group and others (mode 0777) and loopkeeper runs as root, so it is refused; fix: chmod go-w '${dir}'`,
+    ]);
+  });
+  it('a sticky shared directory (like /tmp) says to move the file instead of chmod', async () => {
+    const dir = safeDir();
+    chmodSync(dir, 0o1777);
+    writeFileSync(join(dir, 'c.yaml'), V);
+    chmodSync(join(dir, 'c.yaml'), 0o600);
+    expect(await strict(join(dir, 'c.yaml'))).toEqual([
+      `1:1 error: its directory ${dir} is writable by its group and others (mode 1777) and loopkeeper runs as root, so it is refused; move the file to a directory only root can write, e.g. /etc/loopkeeper`,
+    ]);
+  });
+  it('through a symlink, the real file and its directory are checked', async () => {
+    const real = safeDir();
+    const open = join(real, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o775);
+    writeFileSync(join(open, 'c.yaml'), V);
+    chmodSync(join(open, 'c.yaml'), 0o644);
+    const linkDir = safeDir();
+    symlinkSync(join(open, 'c.yaml'), join(linkDir, 'c.yaml'));
+    expect(await strict(join(linkDir, 'c.yaml'))).toEqual([
+      `1:1 error: its directory ${open} is writable by its group (mode 0775) and loopkeeper runs as root, so it is refused; fix: chmod go-w ${open}`,
+    ]);
+  });
+  it('is skipped on Windows, where mode bits mean nothing', async () => {
+    const dir = safeDir();
+    writeFileSync(join(dir, 'c.yaml'), V);
+    chmodSync(join(dir, 'c.yaml'), 0o666);
+    expect((await loadConfig([join(dir, 'c.yaml')], { strictModes: true, platform: 'win32' })).diagnostics).toEqual([]);
+  });
+});
