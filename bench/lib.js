@@ -28,7 +28,7 @@ function ensureNamespace() {
   const r = spawnSync(
     'unshare',
     ['-n', '-m', '--propagation', 'private', '-p', '-f', '--kill-child', '--mount-proc',
-      'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', process.execPath, '--expose-gc', ...process.argv.slice(1)],
+      'sh', '-c', 'mount -t sysfs sysfs /sys && ip link set lo up && exec "$@"', 'sh', process.execPath, '--expose-gc', ...process.argv.slice(1)],
     { stdio: 'inherit', env: { ...process.env, LOOPKEEPER_BENCH_IN_NS: '1' } },
   );
   if (r.error || r.status !== 0) {

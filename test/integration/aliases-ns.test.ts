@@ -70,7 +70,7 @@ describeInNamespace('aliases against a real lo (ip -batch, ledger)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lk-ns-aliases-'));
     writeFileSync(join(dir, 'driver.js'), DRIVER);
     // A fresh sysfs so /sys/class/net shows this namespace's lo (as it does under systemd or docker).
-    const r = runInNamespace(['sh', '-c', 'mount -t sysfs sysfs /sys && exec "$@"', 'sh', process.execPath, join(dir, 'driver.js'), DIST, join(dir, 'state')]);
+    const r = runInNamespace([process.execPath, join(dir, 'driver.js'), DIST, join(dir, 'state')]);
     if (r.code !== 0) throw new Error(`driver failed (${r.code}): ${r.stderr}\nDid you build? npx tsc -p tsconfig.build.json`);
     out = JSON.parse(r.stdout);
   });

@@ -1,10 +1,16 @@
 // `status` and `reconcile` with no daemon: exit 4, say so, and (status) show the local plan.
 // Runs the built CLI as a user would; touches nothing (plan only, temp paths).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertBuilt, cli } from '../helpers/cli';
+
+/** A socket file left behind by a process that died without closing it (as after a crash). */
+function staleSocket(path: string): void {
+  const r = spawnSync(process.execPath, ['-e', "require('net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))", path]);
+  if (r.signal !== 'SIGKILL') throw new Error(`could not leave a stale socket: ${String(r.stderr)}`);
+}
 
 describe('CLI without a daemon', () => {
   let dir: string;
@@ -53,9 +59,8 @@ describe('CLI without a daemon', () => {
 
   it('status: a stale socket (nothing listening) is "not reachable", exit 4', async () => {
     const sock = join(dir, 'stale.sock');
-    const srv = createServer();
-    await new Promise<void>((r) => srv.listen(sock, r));
-    (srv as unknown as { _handle: { close(): void } })._handle.close();
+    staleSocket(sock);
+    expect(statSync(sock).isSocket()).toBe(true);
     const r = cli(['status'], { ...env, LOOPKEEPER_SOCKET: sock });
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/nothing is listening/);
@@ -75,7 +80,6 @@ describe('CLI without a daemon', () => {
 
   it('plan touches nothing and apply as a non-root user without a terminal prints the sudo command', () => {
     if (process.getuid?.() !== 0) return; // needs root to switch to an unprivileged user
-    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
     const { CLI } = require('../helpers/cli') as typeof import('../helpers/cli');
     const { chmodSync } = require('node:fs') as typeof import('node:fs');
     chmodSync(dir, 0o755);

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiServer, MAX_BODY_BYTES, type ApiServer } from '../../../src/api/server';
@@ -143,11 +143,10 @@ describe('API server on a unix socket', () => {
 
   it('replaces a stale socket file, refuses a live one and never deletes a non-socket', async () => {
     await api.close();
-    // stale: a socket file nobody listens on
-    const stale = createServer();
-    await new Promise<void>((r) => stale.listen(sock, r));
-    // close without unlinking, as a crash would leave it
-    (stale as unknown as { _handle: { close(): void } })._handle.close();
+    // stale: a socket file nobody listens on, as a crash leaves it
+    const r = spawnSync(process.execPath, ['-e', "require('net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))", sock]);
+    expect(r.signal).toBe('SIGKILL');
+    expect(statSync(sock).isSocket()).toBe(true);
     api = createApiServer({ handlers: { status: () => ({}), health: () => ({ healthy: true, body: {} }), reconcile: async () => ({}), metrics: () => '' }, logger: quiet });
     await api.listen(sock);
     expect((await http(sock, 'GET', '/v1/status')).status).toBe(200);
