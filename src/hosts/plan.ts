@@ -1,0 +1,119 @@
+// The pure planner: from the file's bytes and the desired hosts, the file's next bytes, the
+// state of every desired name and the changes. No I/O; the writer and `plan` both use it.
+import type { Change, DesiredHost, HostEntry } from '../model';
+import { normalizeDesired } from './desired';
+import { findEarlier, parseEntries, type EarlierMapping, type HostMap } from './entries';
+import { locateBlock, type HostsDamage, type Layout } from './layout';
+import { renderBlock } from './render';
+import { bytesToText, majorityEol, textToBytes } from './text';
+
+export type { HostsDamage } from './layout';
+
+export interface HostsPlan {
+  /** The whole new file, or null when nothing changes (or the block is damaged). */
+  next: Buffer | null;
+  /** One per desired name. */
+  entries: HostEntry[];
+  changes: Change[];
+  damage: HostsDamage | null;
+}
+
+/**
+ * Plans the file for `desired`; `null` (or no hosts at all) means no block: remove it (`down`).
+ * Every byte outside the block is kept; see layout.ts for where a block goes and how it leaves.
+ */
+export function planHosts(content: Buffer, desired: DesiredHost[] | null): HostsPlan {
+  const text = bytesToText(content);
+  const wanted = desired === null ? [] : normalizeDesired(desired);
+  const layout = locateBlock(text);
+  const earlier = findEarlier(text, layout.earlierEnd, wanted.map((h) => h.name));
+
+  if (layout.kind === 'damaged') {
+    const why = `${layout.damage.message} (lines ${layout.damage.lines.join(', ')}); nothing is changed until it is fixed`;
+    return {
+      next: null,
+      entries: wanted.map((h) => entryFor(h, undefined, earlier.get(h.name), why)),
+      changes: [],
+      damage: layout.damage,
+    };
+  }
+
+  const current: HostMap = layout.kind === 'block' ? parseEntries(layout.body) : new Map();
+  const nextText = compose(text, layout, wanted);
+  return {
+    next: nextText === null ? null : textToBytes(nextText),
+    entries: wanted.map((h) => entryFor(h, current.get(h.name), earlier.get(h.name), null)),
+    changes: diff(current, wanted),
+    damage: null,
+  };
+}
+
+/** The new file text, or null when it would be identical. */
+function compose(text: string, layout: Exclude<Layout, { kind: 'damaged' }>, wanted: DesiredHost[]): string | null {
+  if (wanted.length === 0) return layout.kind === 'none' ? null : layout.original;
+  // Decided on the file without the block, so the block's own lines never vote.
+  const eol = majorityEol(layout.original);
+  const block = renderBlock(wanted, eol);
+  if (layout.kind === 'none') {
+    const o = layout.original;
+    if (o === '') return block + eol;
+    if (o.endsWith('\n')) return o + block + eol;
+    return o + eol + block; // no final newline: see layout.ts
+  }
+  if (layout.endHasEol) {
+    // Updated where it stands (someone may have added lines after it).
+    const replacement = block + eol;
+    return replacement === layout.block ? null : layout.before + replacement + layout.after;
+  }
+  const o = layout.original;
+  // Only a hand-made block can end an otherwise empty file unterminated: give it its newline.
+  if (o === '') return block + eol;
+  const head = o + eol;
+  return head === layout.before && block === layout.block ? null : head + block;
+}
+
+function diff(current: HostMap, wanted: DesiredHost[]): Change[] {
+  const changes: Change[] = [];
+  const wantedNames = new Set<string>();
+  for (const h of wanted) {
+    wantedNames.add(h.name);
+    const have = current.get(h.name);
+    if (!have) changes.push({ kind: 'hosts', action: 'add', name: h.name, addresses: h.addresses });
+    else if (!sameList(have, h.addresses)) {
+      changes.push({ kind: 'hosts', action: 'update', name: h.name, addresses: h.addresses, previous: have });
+    }
+  }
+  for (const [name, addresses] of current) {
+    if (!wantedNames.has(name)) changes.push({ kind: 'hosts', action: 'remove', name, addresses });
+  }
+  return changes;
+}
+
+function entryFor(
+  h: DesiredHost,
+  inBlock: string[] | undefined,
+  earlier: EarlierMapping[] | undefined,
+  damaged: string | null,
+): HostEntry {
+  const base = { name: h.name, addresses: h.addresses };
+  if (earlier && earlier.length > 0) {
+    const earlierAddresses = [...new Set(earlier.map((m) => m.key))];
+    if (!sameList(earlierAddresses, h.addresses)) {
+      const first = earlier.find((m) => !h.addresses.includes(m.key)) ?? earlier[0]!;
+      const more = earlier.length > 1 ? ` (and ${earlier.length - 1} more earlier line(s))` : '';
+      return {
+        ...base,
+        state: 'shadowed',
+        detail: `line ${first.line} maps it to ${first.address} before the managed block${more}; the resolver uses the first match`,
+      };
+    }
+  }
+  if (damaged !== null) return { ...base, state: 'missing', detail: damaged };
+  if (inBlock && sameList(inBlock, h.addresses)) return { ...base, state: 'present', detail: 'in the managed block' };
+  if (inBlock) return { ...base, state: 'missing', detail: `the managed block maps it to ${inBlock.join(', ')}` };
+  return { ...base, state: 'missing', detail: 'not in the managed block' };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
