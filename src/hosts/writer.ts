@@ -57,6 +57,8 @@ export interface WriterHooks {
 /** After this many attempts in a row that found the file changed, give up (and say why). */
 export const MAX_ATTEMPTS = 5;
 export const TEMP_PREFIX = '.loopkeeper-tmp-';
+/** How long writes into a just-replaced file are waited for (see the rename step). */
+const LATE_WRITE_GRACE_MS = 10;
 const TEMP_NAME = /^\.loopkeeper-tmp-(\d+)-[0-9a-f]+$/;
 /** No live write holds a temp file this long; older ones are debris whoever left them. */
 const TEMP_MAX_AGE_MS = 60 * 60 * 1000;
@@ -171,6 +173,9 @@ export async function applyHosts(
     lastWritten = next;
     if (how === 'rename') fsyncDir(dir);
 
+    // A program that opened the old file just before the rename may not have written yet (it
+    // can be descheduled between open and write): give it a moment before looking.
+    if (oldFd !== null && how === 'rename') await new Promise((r) => setTimeout(r, LATE_WRITE_GRACE_MS));
     const late = oldFd === null || how === 'in-place' ? null : readFd(oldFd);
     closeQuietly(oldFd);
     const written = next;
