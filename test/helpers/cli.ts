@@ -29,3 +29,31 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string)
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * Runs argv as the unprivileged user 65534 (to test what a non-root user sees while the tests run
+ * as root). A fresh checkout may sit under a 0700 directory (`mktemp -d`) that user cannot
+ * enter, so REPO is bind-mounted at a world-traversable path in a private mount namespace and
+ * every REPO path in argv is rewritten to it. Returns that path as `repo`.
+ */
+export function asNobody(argv: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): CliResult & { repo: string } {
+  const { mkdtempSync, chmodSync, rmdirSync } = require('node:fs') as typeof import('node:fs');
+  const { tmpdir } = require('node:os') as typeof import('node:os');
+  const mnt = mkdtempSync(join(tmpdir(), 'lk-public-'));
+  chmodSync(mnt, 0o755);
+  const mapped = argv.map((a) => a.split(REPO).join(mnt));
+  // $0 = REPO, $1 = mount point, the rest = the command.
+  const script = 'mount --bind "$0" "$1" && shift && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"';
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, REPO, mnt, ...mapped], {
+    encoding: 'utf8',
+    env: { ...(opts.env ?? process.env) },
+    input: opts.input,
+    timeout: 60000,
+  });
+  try {
+    rmdirSync(mnt);
+  } catch {
+    /* still busy: harmless, it is an empty directory in /tmp */
+  }
+  return { code: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : ''), repo: mnt };
+}

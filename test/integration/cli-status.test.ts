@@ -80,18 +80,12 @@ describe('CLI without a daemon', () => {
 
   it('plan touches nothing and apply as a non-root user without a terminal prints the sudo command', () => {
     if (process.getuid?.() !== 0) return; // needs root to switch to an unprivileged user
-    const { CLI } = require('../helpers/cli') as typeof import('../helpers/cli');
+    const { CLI, asNobody } = require('../helpers/cli') as typeof import('../helpers/cli');
     const { chmodSync } = require('node:fs') as typeof import('node:fs');
     chmodSync(dir, 0o755);
     for (const f of ['hosts', 'c.yaml']) chmodSync(join(dir, f), 0o644);
-    const r = spawnSync(process.execPath, [CLI, 'apply'], {
-      encoding: 'utf8',
-      uid: 65534,
-      gid: 65534,
-      env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
-    });
-    if (r.error) throw r.error;
-    expect(r.status).toBe(1);
+    const r = asNobody([process.execPath, CLI, 'apply'], { env: { PATH: process.env.PATH, NO_COLOR: '1', ...env } });
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/needs root\. Run:\n {2}sudo \S+ \S+main\.js --config \S+c\.yaml --hosts-file \S+hosts --socket \S+ --state-dir \S+ apply\n/);
   });
 });

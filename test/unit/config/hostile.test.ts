@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, ftruncateSync, openSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { asNobody } from '../../helpers/cli';
 import { loadConfig } from '../../../src/config';
 import { decodeConfigBytes, firstInvalidUtf8 } from '../../../src/config/read';
 import { brief, tempDir, writeFiles } from './helpers';
@@ -42,11 +43,9 @@ describe('file-level problems are one diagnostic at 1:1', () => {
     chmodSync(path!, 0o000);
     if (process.getuid?.() === 0) {
       // root reads anything: check the message through a real non-root process instead.
-      const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', CHILD_LOAD, path!], {
-        encoding: 'utf8',
-        cwd: process.cwd(),
-      });
-      expect(JSON.parse(out)).toEqual(['1:1 error: permission denied: cannot read it (run as root, or make the file readable)']);
+      const r = asNobody([process.execPath, '-e', CHILD_LOAD, path!]);
+      if (r.code !== 0) throw new Error(`child failed: ${r.stderr}`);
+      expect(JSON.parse(r.stdout)).toEqual(['1:1 error: permission denied: cannot read it (run as root, or make the file readable)']);
     } else {
       expect(await only(path!)).toEqual(['1:1 error: permission denied: cannot read it (run as root, or make the file readable)']);
     }
