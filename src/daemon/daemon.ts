@@ -12,6 +12,7 @@ import type { ReconcileReport, SyncVerdict, Trigger } from '../reconcile/types';
 import type { Runtime } from '../runtime';
 import { version } from '../version';
 import { Conditions } from './conditions';
+import { IdleCollector } from './idle-gc';
 import { ReconcileLoop } from './loop';
 import { Metrics } from './metrics';
 import { watchTargets, type WatchTarget, type Watcher } from './watch';
@@ -73,6 +74,7 @@ export class Daemon {
   private watcher: Watcher | null = null;
   private watchKey = '';
   private stopping = false;
+  private readonly idleGc = new IdleCollector();
 
   constructor(private readonly deps: DaemonDeps) {
     this.runtime = deps.runtime;
@@ -119,6 +121,7 @@ export class Daemon {
     this.stopping = true;
     this.log.info({ reason }, 'loopkeeperd stopping; aliases and the hosts block stay in place');
     this.watcher?.close();
+    this.idleGc.stop();
     await this.cronTask?.destroy();
     await Promise.race([this.loop.idle(), new Promise((r) => setTimeout(r, 5000).unref())]);
     await this.api?.close();
@@ -135,10 +138,34 @@ export class Daemon {
     }
     this.record(report, triggers);
     this.log.debug({ trigger, result: report.result, durationMs: report.durationMs }, 'reconcile finished');
+    this.idleGc.touch();
     return { ...report, config: { ...this.config }, conditions: this.conditions.list() };
   }
 
+  /**
+   * What the config files look like on disk (path, inode, size, mtime of every file read and of
+   * every watched directory). A schedule, hosts or API trigger re-reads the config only when this
+   * moved: a reconcile every minute should not re-parse an unchanged file.
+   */
+  private configFingerprint(): string {
+    const parts: string[] = [];
+    for (const p of [...this.config.files, ...this.deps.configWatchPaths()]) {
+      try {
+        const st = statSync(p);
+        parts.push(`${p}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`);
+      } catch {
+        parts.push(`${p}:-`);
+      }
+    }
+    return parts.join('|');
+  }
+
+  private lastFingerprint: string | null = null;
+
   private async reloadConfig(trigger: Trigger): Promise<void> {
+    const fingerprint = this.configFingerprint();
+    const deliberate = trigger === 'startup' || trigger === 'config' || trigger === 'signal';
+    if (!deliberate && fingerprint === this.lastFingerprint) return;
     let loaded: LoadedConfig;
     try {
       loaded = await this.deps.loadConfig();
@@ -167,6 +194,8 @@ export class Daemon {
       };
       this.log.warn({ trigger, errors }, 'config invalid; nothing from it is applied');
     }
+    // Taken after the load: the file list may have changed with it.
+    this.lastFingerprint = this.configFingerprint();
     this.rearm();
   }
 

@@ -2,14 +2,14 @@
 // loopkeeperd: the privileged daemon launchd/systemd run in the foreground from boot.
 // Logs are JSON lines on stdout (launchd and journald keep them).
 import { Command, CommanderError } from 'commander';
-import pino from 'pino';
 import { configWatchPaths, loadDesiredState } from '../config';
 import { resolveRuntime, type RuntimeFlags } from '../runtime';
 import { version } from '../version';
 import { Daemon } from './daemon';
+import { createLogger, isLevel, LEVELS } from './log';
 import { SocketInUse } from '../api/socket-path';
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LEVEL_NAMES = Object.keys(LEVELS);
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -25,7 +25,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--state-dir <dir>', 'where the ownership ledger and backups live')
     .option('--interface <name>', 'loopback interface (default lo0 on macOS, lo on Linux)')
     .option('--reconcile-rate <n>', 'POST /v1/reconcile requests allowed per second and in a burst', '10')
-    .option('--log-level <level>', `one of ${LEVELS.join(', ')}`, process.env.LOOPKEEPER_LOG_LEVEL ?? 'info')
+    .option('--log-level <level>', `one of ${LEVEL_NAMES.join(', ')}`, process.env.LOOPKEEPER_LOG_LEVEL ?? 'info')
     .exitOverride();
   try {
     program.parse(argv);
@@ -40,17 +40,14 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  if (!LEVELS.includes(opts.logLevel)) {
-    process.stderr.write(`loopkeeperd: --log-level must be one of ${LEVELS.join(', ')}, not "${opts.logLevel}"\n`);
+  if (!isLevel(opts.logLevel)) {
+    process.stderr.write(`loopkeeperd: --log-level must be one of ${LEVEL_NAMES.join(', ')}, not "${opts.logLevel}"\n`);
     process.exitCode = 2;
     return;
   }
   const runtime = resolveRuntime(opts, process.env);
   // Synchronous writes: every line is out before an exit, and the daemon logs little.
-  const logger = pino(
-    { level: opts.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ dest: 1, sync: true }),
-  );
+  const logger = createLogger(opts.logLevel);
   const strictModes = process.getuid?.() === 0;
   const daemon = new Daemon({
     runtime,

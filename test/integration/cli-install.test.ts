@@ -21,7 +21,7 @@ linux('install / uninstall --root (Linux, systemd)', () => {
     const r = cli(['install', '--root', root]);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const unit = readFileSync(unitPath(), 'utf8');
-    expect(unit).toContain(`\nExecStart=${process.execPath} ${DAEMON}\n`);
+    expect(unit).toContain(`\nExecStart=${process.execPath} --max-semi-space-size=1 --lite-mode --no-expose-wasm ${DAEMON}\n`);
     expect(unit).not.toMatch(/@[A-Z_]+@/);
     expect(statSync(unitPath()).mode & 0o777).toBe(0o644);
     const config = join(root, 'etc/loopkeeper/loopkeeper.yaml');

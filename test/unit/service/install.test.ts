@@ -53,7 +53,7 @@ describe('install on Linux', () => {
     const r = await installService(options);
     expect(r.ok).toBe(true);
     const unit = readFileSync(join(root, 'etc/systemd/system/loopkeeper.service'), 'utf8');
-    expect(unit).toContain(`ExecStart=/usr/bin/node ${options.paths.daemon}\n`);
+    expect(unit).toContain(`ExecStart=/usr/bin/node --max-semi-space-size=1 --lite-mode --no-expose-wasm ${options.paths.daemon}\n`);
     expect(statSync(join(root, 'etc/systemd/system/loopkeeper.service')).mode & 0o777).toBe(0o644);
     expect(readFileSync(join(root, 'etc/loopkeeper/loopkeeper.yaml'), 'utf8')).toBe(inertExample('version: 1\n# example\n'));
     expect(statSync(join(root, 'etc/loopkeeper/conf.d')).isDirectory()).toBe(true);

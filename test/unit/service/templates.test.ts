@@ -37,6 +37,9 @@ function directives(unit: string, section: string): Map<string, string[]> {
   return out;
 }
 
+/** V8 flags both services start the daemon with (memory: see the unit's comment). */
+const NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode', '--no-expose-wasm'];
+
 describe('the systemd unit template', () => {
   const rendered = renderSystemdUnit(UNIT, PATHS);
   const unit = directives(rendered, 'Unit');
@@ -44,7 +47,7 @@ describe('the systemd unit template', () => {
 
   it('fills in every placeholder', () => {
     expect(rendered).not.toMatch(/@[A-Z_]+@/);
-    expect(service.get('ExecStart')).toEqual([`${process.execPath} /opt/loopkeeper/dist/daemon/main.js`]);
+    expect(service.get('ExecStart')).toEqual([`${process.execPath} ${NODE_FLAGS.join(' ')} /opt/loopkeeper/dist/daemon/main.js`]);
   });
 
   it('starts before the network-online services that may need the aliases, restarts on failure', () => {
@@ -117,13 +120,13 @@ describe('the launchd plist template', () => {
   it('is well-formed XML before and after rendering, with paths that need escaping', () => {
     expect(() => parseXml(PLIST)).not.toThrow();
     const r = renderLaunchdPlist(PLIST, { node: '/opt/a&b <x>/node', daemon: "/opt/it's/main.js" });
-    expect(parsePlist(r)).toMatchObject({ ProgramArguments: ['/opt/a&b <x>/node', "/opt/it's/main.js"] });
+    expect(parsePlist(r)).toMatchObject({ ProgramArguments: ['/opt/a&b <x>/node', ...NODE_FLAGS, "/opt/it's/main.js"] });
   });
 
   it('is a LaunchDaemon that runs at load, stays alive, and logs to /var/log/loopkeeper.log', () => {
     expect(parsePlist(renderLaunchdPlist(PLIST, PATHS))).toEqual({
       Label: 'dev.loopkeeper.daemon',
-      ProgramArguments: [PATHS.node, PATHS.daemon],
+      ProgramArguments: [PATHS.node, ...NODE_FLAGS, PATHS.daemon],
       RunAtLoad: true,
       KeepAlive: true,
       ProcessType: 'Background',
