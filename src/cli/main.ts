@@ -7,8 +7,8 @@ import { resolveRuntime, type RuntimeFlags } from '../runtime';
 import { version } from '../version';
 import type { CommandContext, CommandRun } from './context';
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function makeContext(flags: RuntimeFlags): CommandContext {
@@ -40,7 +40,7 @@ export function buildProgram(): Command {
   const program = new Command('loopkeeper')
     .description("Keep this machine's loopback aliases and /etc/hosts entries as your team declared them.")
     .version(version(), '-V, --version')
-    .option('--config <path>', 'config file or directory (repeatable; default /etc/loopkeeper/loopkeeper.yaml + conf.d/*.yaml)', collect, [])
+    .option('--config <path>', 'config file or directory (repeatable; default /etc/loopkeeper/loopkeeper.yaml + conf.d/*.yaml)', collect)
     .option('--hosts-file <path>', 'hosts file to manage (default /etc/hosts)')
     .option('--socket <path>', "daemon's unix socket")
     .option('--state-dir <dir>', 'where the ownership ledger and backups live')
@@ -87,7 +87,7 @@ export function buildProgram(): Command {
   program
     .command('doctor')
     .description('diagnostics: bindable aliases, resolution order, listeners on a port, …; exit 1 when problems are found')
-    .option('--port <n>', 'report every listener on port N across loopback addresses (repeatable)', collect, [])
+    .option('--port <n>', 'report every listener on port N across loopback addresses (repeatable)', collect)
     .option('--json', 'one JSON document on stdout')
     .action(lazy('doctor'));
   program

@@ -11,15 +11,15 @@ import { SocketInUse } from '../api/socket-path';
 
 const LEVEL_NAMES = Object.keys(LEVELS);
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('loopkeeperd')
     .description('The loopkeeper daemon: keeps loopback aliases and the managed /etc/hosts block as configured.')
     .version(version(), '-V, --version')
-    .option('--config <path>', 'config file or directory (repeatable)', collect, [])
+    .option('--config <path>', 'config file or directory (repeatable)', collect)
     .option('--hosts-file <path>', 'hosts file to manage (default /etc/hosts)')
     .option('--socket <path>', 'unix socket of the API')
     .option('--state-dir <dir>', 'where the ownership ledger and backups live')
