@@ -4,12 +4,10 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../exit-codes';
 import { resolveRuntime, type RuntimeFlags } from '../runtime';
+import { addRuntimeOptions, collectRepeated } from '../runtime-options';
 import { version } from '../version';
 import type { CommandContext, CommandRun } from './context';
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 function makeContext(flags: RuntimeFlags): CommandContext {
   const env = process.env;
@@ -39,12 +37,13 @@ function lazy(file: string): (...a: unknown[]) => Promise<void> {
 export function buildProgram(): Command {
   const program = new Command('loopkeeper')
     .description("Keep this machine's loopback aliases and /etc/hosts entries as your team declared them.")
-    .version(version(), '-V, --version')
-    .option('--config <path>', 'config file or directory (repeatable; default /etc/loopkeeper/loopkeeper.yaml + conf.d/*.yaml)', collect)
-    .option('--hosts-file <path>', 'hosts file to manage (default /etc/hosts)')
-    .option('--socket <path>', "daemon's unix socket")
-    .option('--state-dir <dir>', 'where the ownership ledger and backups live')
-    .option('--interface <name>', 'loopback interface (default lo0 on macOS, lo on Linux)')
+    .version(version(), '-V, --version');
+  addRuntimeOptions(
+    program,
+    'config file or directory (repeatable; default /etc/loopkeeper/loopkeeper.yaml + conf.d/*.yaml)',
+    "daemon's unix socket",
+  );
+  program
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
@@ -87,7 +86,7 @@ export function buildProgram(): Command {
   program
     .command('doctor')
     .description('diagnostics: bindable aliases, resolution order, listeners on a port, …; exit 1 when problems are found')
-    .option('--port <n>', 'report every listener on port N across loopback addresses (repeatable)', collect)
+    .option('--port <n>', 'report every listener on port N across loopback addresses (repeatable)', collectRepeated)
     .option('--json', 'one JSON document on stdout')
     .action(lazy('doctor'));
   program

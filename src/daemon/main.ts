@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { configWatchPaths, loadDesiredState } from '../config';
 import { resolveRuntime, type RuntimeFlags } from '../runtime';
+import { addRuntimeOptions } from '../runtime-options';
 import { version } from '../version';
 import { Daemon } from './daemon';
 import { createLogger, isLevel, LEVELS } from './log';
@@ -11,19 +12,13 @@ import { SocketInUse } from '../api/socket-path';
 
 const LEVEL_NAMES = Object.keys(LEVELS);
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('loopkeeperd')
     .description('The loopkeeper daemon: keeps loopback aliases and the managed /etc/hosts block as configured.')
-    .version(version(), '-V, --version')
-    .option('--config <path>', 'config file or directory (repeatable)', collect)
-    .option('--hosts-file <path>', 'hosts file to manage (default /etc/hosts)')
-    .option('--socket <path>', 'unix socket of the API')
-    .option('--state-dir <dir>', 'where the ownership ledger and backups live')
-    .option('--interface <name>', 'loopback interface (default lo0 on macOS, lo on Linux)')
+    .version(version(), '-V, --version');
+  addRuntimeOptions(program, 'config file or directory (repeatable)', 'unix socket of the API');
+  program
     .option('--reconcile-rate <n>', 'POST /v1/reconcile requests allowed per second and in a burst', '10')
     .option('--log-level <level>', `one of ${LEVEL_NAMES.join(', ')}`, process.env.LOOPKEEPER_LOG_LEVEL ?? 'info')
     .exitOverride();

@@ -8,6 +8,11 @@ export interface Guard {
   refusalOf(address: string): string | null;
   /** Splits a request into addresses that may be changed (canonical, de-duplicated) and refusals. */
   screen(addresses: readonly string[]): { allowed: string[]; refused: { address: string; error: string }[] };
+  /** A whole change request: the work to do (adds first) and a failed result per refused address. */
+  screenRequest(request: { add: readonly string[]; remove: readonly string[] }): {
+    work: { action: 'add' | 'remove'; address: string }[];
+    refused: { address: string; action: 'add' | 'remove'; ok: false; error: string }[];
+  };
 }
 
 /** Ranges are parsed once here, not once per address (a request can hold 65,536 addresses). */
@@ -50,6 +55,20 @@ export function createGuard(allowAliasRanges: readonly string[]): Guard {
         }
       }
       return { allowed, refused };
+    },
+    screenRequest(request) {
+      const adds = this.screen(request.add);
+      const removes = this.screen(request.remove);
+      return {
+        work: [
+          ...adds.allowed.map((address) => ({ action: 'add' as const, address })),
+          ...removes.allowed.map((address) => ({ action: 'remove' as const, address })),
+        ],
+        refused: [
+          ...adds.refused.map((r) => ({ address: r.address, action: 'add' as const, ok: false as const, error: r.error })),
+          ...removes.refused.map((r) => ({ address: r.address, action: 'remove' as const, ok: false as const, error: r.error })),
+        ],
+      };
     },
   };
 }

@@ -107,16 +107,8 @@ export function createLinuxAliases(opts: LinuxAliasOptions): AliasPort {
   }
 
   async function change(request: AliasChangeRequest): Promise<AliasChangeReport> {
-    const adds = guard.screen(request.add);
-    const removes = guard.screen(request.remove);
-    const results: AliasChangeOutcome[] = [
-      ...adds.refused.map((r) => ({ address: r.address, action: 'add' as const, ok: false, error: r.error })),
-      ...removes.refused.map((r) => ({ address: r.address, action: 'remove' as const, ok: false, error: r.error })),
-    ];
-    const work: { action: 'add' | 'remove'; address: string }[] = [
-      ...adds.allowed.map((address) => ({ action: 'add' as const, address })),
-      ...removes.allowed.map((address) => ({ action: 'remove' as const, address })),
-    ];
+    const { work, refused } = guard.screenRequest(request);
+    const results: AliasChangeOutcome[] = [...refused];
     if (work.length === 0) return { results, after: await observe() };
 
     if (ipPath === undefined) ipPath = await findExecutable(candidates);
