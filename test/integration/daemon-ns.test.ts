@@ -1,7 +1,7 @@
 // loopkeeperd as launchd/systemd would run it, in a private network + mount namespace with a
 // temp config, socket, state dir and a temp file bind-mounted over /etc/hosts. The test talks to
 // it as a user would: the CLI and raw HTTP over the socket.
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -206,6 +206,14 @@ describeInNamespace('loopkeeperd in a private namespace', () => {
     expect(m.status).toBe(200);
     expect(m.text).toMatch(/^loopkeeper_reconciles_total\{trigger="startup",result="ok"\} 1$/m);
     expect(m.text).toMatch(/^loopkeeper_aliases_desired \d+$/m);
+    // Lint the real exposition as Prometheus users' tooling does (package `prometheus`).
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: m.text, encoding: 'utf8' });
+    if (promtool.error) {
+      if (process.env.CI === 'true') throw new Error(`promtool is needed in CI (apt-get install prometheus): ${promtool.error.message}`);
+      console.warn(`skipping the promtool lint: ${promtool.error.message}`); // eslint-disable-line no-console
+    } else {
+      expect({ code: promtool.status, out: promtool.stdout + promtool.stderr }).toEqual({ code: 0, out: '' });
+    }
   });
 
   it('refuses a second daemon on the same socket with a clear error', () => {
