@@ -53,7 +53,7 @@ export function appliedSummary(changes: Change[]): string {
 
 /** The aliases, hosts, changes and problems of a report as aligned text. */
 export function renderReport(
-  report: Pick<ReconcileReport, 'aliases' | 'hosts' | 'changes' | 'problems' | 'dryRun'>,
+  report: Pick<ReconcileReport, 'aliases' | 'hosts' | 'changes' | 'problems' | 'dryRun'> & { hostsDiff?: string[] },
   opts: RenderOptions,
 ): string {
   const paint = painter(opts.color);
@@ -77,6 +77,13 @@ export function renderReport(
   if (report.changes.length > 0) {
     out += paint('bold', report.dryRun ? 'Pending changes' : 'Changes made') + ` (${summarizeChanges(report.changes)})\n`;
     out += report.changes.map((c) => `  ${describeChange(c)}\n`).join('');
+  }
+  const diff = report.hostsDiff ?? [];
+  if (diff.some((l) => !l.startsWith('  '))) {
+    out += paint('bold', `Managed block${opts.hostsFile ? ` in ${opts.hostsFile}` : ''}`) + (report.dryRun ? ' (planned)' : '') + '\n';
+    out += diff
+      .map((l) => `  ${l.startsWith('+') ? paint('green', l) : l.startsWith('-') ? paint('red', l) : paint('dim', l)}\n`)
+      .join('');
   }
   if (report.problems.length > 0) {
     out += paint('bold', 'Problems') + '\n';

@@ -302,6 +302,7 @@ export class Daemon {
       problems: [`no valid config has been loaded yet, so nothing is enforced: ${this.config.error ?? 'config invalid'}`],
       spawned: 0,
       hostsWritten: false,
+      hostsDiff: [],
     };
   }
 

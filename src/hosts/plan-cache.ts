@@ -26,5 +26,6 @@ function copyOf(plan: HostsPlan): HostsPlan {
         : { ...c },
     ),
     damage: plan.damage === null ? null : { message: plan.damage.message, lines: [...plan.damage.lines] },
+    blockDiff: [...plan.blockDiff],
   };
 }

@@ -4,6 +4,7 @@ import type { Change, DesiredHost, HostEntry } from '../model';
 import { normalizeDesired } from './desired';
 import { findEarlier, parseEntries, type EarlierMapping, type HostMap } from './entries';
 import { locateBlock, type HostsDamage, type Layout } from './layout';
+import { diffLines } from './block-diff';
 import { renderBlock } from './render';
 import { bytesToText, majorityEol, textToBytes } from './text';
 
@@ -16,6 +17,8 @@ export interface HostsPlan {
   entries: HostEntry[];
   changes: Change[];
   damage: HostsDamage | null;
+  /** The managed block before → after as a line diff (empty when nothing changes). */
+  blockDiff: string[];
 }
 
 /**
@@ -35,6 +38,7 @@ export function planHosts(content: Buffer, desired: DesiredHost[] | null): Hosts
       entries: wanted.map((h) => entryFor(h, undefined, earlier.get(h.name), why)),
       changes: [],
       damage: layout.damage,
+      blockDiff: [],
     };
   }
 
@@ -45,6 +49,7 @@ export function planHosts(content: Buffer, desired: DesiredHost[] | null): Hosts
     entries: wanted.map((h) => entryFor(h, current.get(h.name), earlier.get(h.name), null)),
     changes: diff(current, wanted),
     damage: null,
+    blockDiff: nextText === null ? [] : diffLines(blockLinesOf(layout), wanted.length === 0 ? [] : splitLines(renderBlock(wanted, '\n'))),
   };
 }
 
@@ -70,6 +75,16 @@ function compose(text: string, layout: Exclude<Layout, { kind: 'damaged' }>, wan
   if (o === '') return block + eol;
   const head = o + eol;
   return head === layout.before && block === layout.block ? null : head + block;
+}
+
+function blockLinesOf(layout: Exclude<Layout, { kind: 'damaged' }>): string[] {
+  return layout.kind === 'block' ? splitLines(layout.block) : [];
+}
+
+function splitLines(text: string): string[] {
+  const lines = text.split(/\r?\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
 }
 
 function diff(current: HostMap, wanted: DesiredHost[]): Change[] {

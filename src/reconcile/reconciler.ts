@@ -141,6 +141,7 @@ export function createReconciler(runtime: Runtime, deps: ReconcilerDeps = {}): R
       problems,
       spawned: spawnedSoFar() - spawnedBefore,
       hostsWritten: Boolean(hostsOutcome?.written),
+      hostsDiff: hostsOutcome && (dryRun || hostsOutcome.written) ? hostsOutcome.plan.blockDiff : [],
     };
   }
 

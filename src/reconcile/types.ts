@@ -34,4 +34,6 @@ export interface ReconcileReport {
   spawned: number;
   /** Whether the hosts file was written. */
   hostsWritten: boolean;
+  /** The managed block before → after ("- ", "+ ", "  " lines); empty when it does not change. */
+  hostsDiff: string[];
 }

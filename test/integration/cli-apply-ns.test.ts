@@ -67,6 +67,8 @@ describeInNamespace('loopkeeper apply/plan/down against a real lo and /etc/hosts
     const plan = JSON.parse(out.planJson.stdout);
     expect(plan.changes).toEqual(expect.arrayContaining([{ kind: 'alias', action: 'add', address: '127.0.0.2' }]));
     expect(plan.hosts.map((h: any) => h.state)).toEqual(['missing', 'missing']);
+    expect(plan.hostsDiff[0]).toBe('+ # BEGIN loopkeeper (managed, edits here are overwritten)');
+    expect(out.planBefore.stdout).toMatch(/Managed block in \/etc\/hosts \(planned\)\n {2}\+ # BEGIN loopkeeper/);
   });
 
   it('apply through the bind mount adds the aliases and the block, and the resolver sees them', () => {

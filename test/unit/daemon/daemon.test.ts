@@ -30,6 +30,7 @@ function report(trigger: Trigger, changes: number, result: ReconcileReport['resu
     problems: result === 'ok' ? [] : ['add failed'],
     spawned: changes > 0 ? 1 : 0,
     hostsWritten: false,
+    hostsDiff: [],
   };
 }
 
