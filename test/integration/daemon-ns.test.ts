@@ -216,6 +216,14 @@ describeInNamespace('loopkeeperd in a private namespace', () => {
     }
   });
 
+  it('reloads and reconciles on SIGHUP', async () => {
+    ns.run(['ip', 'addr', 'del', '127.0.0.3/32', 'dev', 'lo']);
+    daemon.kill('SIGHUP');
+    await until('127.0.0.3 to be back', () => addresses().includes('127.0.0.3'));
+    await until('the signal reconcile to be reported', async () => (await status()).lastReconcile.trigger === 'signal');
+    expect(logs).toMatch(/"msg":"SIGHUP: reloading the config and reconciling"/);
+  });
+
   it('refuses a second daemon on the same socket with a clear error', () => {
     const r = ns.run([process.execPath, DAEMON, '--config', cfg, '--socket', sock, '--state-dir', state]);
     expect(r.code).toBe(1);
