@@ -3,6 +3,7 @@
 // config never causes a partial apply: the last valid desired state stays enforced and status
 // says why (SPEC "Desired-state file").
 import { statSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import cron, { type ScheduledTask } from 'node-cron';
 import { createApiServer, type ApiServer } from '../api/server';
 import type { LoadedConfig } from '../config';
@@ -346,7 +347,11 @@ export class Daemon {
 
   renderMetrics(): string {
     const r = this.lastReport;
+    const heap = getHeapStatistics();
     return this.metrics.render({
+      residentBytes: residentBytes(),
+      heapUsedBytes: heap.used_heap_size,
+      heapTotalBytes: heap.total_heap_size,
       aliasesDesired: this.desired?.aliases.length ?? 0,
       aliasesPresent: r ? r.aliases.filter((a) => a.desired && a.state === 'present').length : 0,
       hostsDesired: this.desired?.hosts.length ?? 0,
@@ -356,6 +361,15 @@ export class Daemon {
       lastReconcileTimestampSeconds: r ? (Date.parse(r.at) + r.durationMs) / 1000 : 0,
       startTimeSeconds: this.startedAt / 1000,
     });
+  }
+}
+
+/** null where the process cannot see its own /proc entry (a pid namespace it is not in). */
+function residentBytes(): number | null {
+  try {
+    return process.memoryUsage.rss();
+  } catch {
+    return null;
   }
 }
 

@@ -12,6 +12,8 @@ function getGc(): (() => void) | null {
   if (gcFn !== undefined) return gcFn;
   try {
     setFlagsFromString('--expose_gc');
+    // Compact when collecting: without it the old generation keeps the pages it fragmented.
+    setFlagsFromString('--compact_on_every_full_gc');
     gcFn = runInNewContext('gc') as () => void;
   } catch {
     gcFn = null;

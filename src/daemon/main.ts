@@ -2,7 +2,8 @@
 // loopkeeperd: the privileged daemon launchd/systemd run in the foreground from boot.
 // Logs are JSON lines on stdout (launchd and journald keep them).
 import { Command, CommanderError } from 'commander';
-import { configWatchPaths, loadDesiredState } from '../config';
+import { configWatchPaths } from '../config/files';
+import { loadDesiredStateOutOfProcess } from '../config/out-of-process';
 import { resolveRuntime, type RuntimeFlags } from '../runtime';
 import { addRuntimeOptions } from '../runtime-options';
 import { version } from '../version';
@@ -47,7 +48,7 @@ export async function main(argv: string[]): Promise<void> {
   const daemon = new Daemon({
     runtime,
     logger,
-    loadConfig: () => loadDesiredState(runtime, { strictModes }),
+    loadConfig: () => loadDesiredStateOutOfProcess(runtime, { strictModes }),
     configWatchPaths: () => configWatchPaths(runtime),
     reconcileRate,
   });

@@ -14,6 +14,10 @@ export interface Gauges {
   ready: boolean;
   lastReconcileTimestampSeconds: number;
   startTimeSeconds: number;
+  /** process.memoryUsage(): resident set, V8 heap used and total. */
+  residentBytes: number | null;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
 }
 
 export class Metrics {
@@ -89,6 +93,14 @@ export class Metrics {
     out.push(`loopkeeper_last_reconcile_timestamp_seconds ${round(g.lastReconcileTimestampSeconds)}`);
     head('start_time_seconds', 'gauge', 'Unix time the daemon started.');
     out.push(`loopkeeper_start_time_seconds ${round(g.startTimeSeconds)}`);
+    if (g.residentBytes !== null) {
+      head('resident_memory_bytes', 'gauge', 'Resident memory of the daemon process.');
+      out.push(`loopkeeper_resident_memory_bytes ${g.residentBytes}`);
+    }
+    head('heap_used_bytes', 'gauge', 'V8 heap in use.');
+    out.push(`loopkeeper_heap_used_bytes ${g.heapUsedBytes}`);
+    head('heap_total_bytes', 'gauge', 'V8 heap reserved.');
+    out.push(`loopkeeper_heap_total_bytes ${g.heapTotalBytes}`);
     return out.join('\n') + '\n';
   }
 }

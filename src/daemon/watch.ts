@@ -19,7 +19,7 @@ export interface Watcher {
   readonly unwatched: string[];
 }
 
-export function watchTargets(targets: readonly WatchTarget[], onChange: () => void, debounceMs = 150): Watcher {
+export function watchTargets(targets: readonly WatchTarget[], onChange: () => void, debounceMs = 50): Watcher {
   const watchers: FSWatcher[] = [];
   const fileWatchers = new Map<string, FSWatcher>();
   const unwatched: string[] = [];

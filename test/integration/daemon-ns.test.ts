@@ -125,15 +125,16 @@ describeInNamespace('loopkeeperd in a private namespace', () => {
   });
 
   it('repairs an alias deleted by hand on the next trigger and counts the repair', async () => {
-    ns.run(['ip', 'addr', 'del', '127.0.0.2/32', 'dev', 'lo']);
-    expect(addresses()).not.toContain('127.0.0.2');
     const before = (await status()).drift.repairs;
+    ns.run(['ip', 'addr', 'del', '127.0.0.2/32', 'dev', 'lo']);
     const r = cli(['reconcile', '--json'], env());
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout);
-    expect(rep.changes).toContainEqual({ kind: 'alias', action: 'add', address: '127.0.0.2' });
+    expect(rep.trigger).toBe('api');
+    // This run repaired it, unless a file event's run that was already queued got there first.
     expect(addresses()).toContain('127.0.0.2');
     expect((await status()).drift.repairs).toBe(before + 1);
+    expect(logs).toMatch(/"msg":"drift repaired"/);
   });
 
   it('repairs a hosts block edited by hand (hosts-file change trigger)', async () => {

@@ -25,6 +25,9 @@ describe('Metrics', () => {
     ready: false,
     lastReconcileTimestampSeconds: 1700000000.5,
     startTimeSeconds: 1700000000,
+    residentBytes: 50_000_000,
+    heapUsedBytes: 9_000_000,
+    heapTotalBytes: 12_000_000,
   };
 
   it('renders Prometheus text: every series prefixed, with HELP and TYPE, counters ending in _total', () => {
@@ -48,6 +51,7 @@ describe('Metrics', () => {
     expect(text).toContain('loopkeeper_reconcile_duration_seconds_count 2');
     expect(text).toContain('loopkeeper_changes_applied_total 3');
     expect(text).toContain('loopkeeper_aliases_present 2');
+    expect(text).toContain('loopkeeper_resident_memory_bytes 50000000');
     expect(text).toContain('loopkeeper_api_requests_total{route="/v1/status",code="200"} 1');
     expect(text.endsWith('\n')).toBe(true);
   });
