@@ -3,7 +3,7 @@
 // Logs are JSON lines on stdout (launchd and journald keep them).
 import { Command, CommanderError } from 'commander';
 import { configWatchPaths } from '../config/files';
-import { loadDesiredStateOutOfProcess } from '../config/out-of-process';
+import { loadDesiredStateOutOfProcess } from './config-process';
 import { resolveRuntime, type RuntimeFlags } from '../runtime';
 import { addRuntimeOptions } from '../runtime-options';
 import { version } from '../version';

@@ -1,4 +1,4 @@
-// The daemon reads its config in a child process (dist/config/loader-child.js): same answer as in
+// The daemon reads its config in a child process (dist/daemon/config-child.js): same answer as in
 // process, and clear errors when the child cannot answer.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { loadDesiredState } from '../../src/config';
 import { resolveRuntime } from '../../src/runtime';
 
 // The built module, so that the compiled child script exists beside it.
-const { loadDesiredStateOutOfProcess } = require(join(REPO, 'dist', 'config', 'out-of-process.js')) as typeof import('../../src/config/out-of-process');
+const { loadDesiredStateOutOfProcess } = require(join(REPO, 'dist', 'daemon', 'config-process.js')) as typeof import('../../src/daemon/config-process');
 
 describe('config loader child process', () => {
   let dir: string;

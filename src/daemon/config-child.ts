@@ -1,7 +1,7 @@
-// Entry of the child process that loads the config for the daemon (see out-of-process.ts):
+// Entry of the child process that loads the config for the daemon (see config-process.ts):
 // argv[2] is JSON {runtime, strictModes}; the LoadedConfig goes to stdout as one JSON document.
 import type { Runtime } from '../runtime';
-import { loadDesiredState } from './load';
+import { loadDesiredState } from '../config';
 
 async function main(): Promise<void> {
   const { runtime, strictModes } = JSON.parse(process.argv[2] ?? '{}') as { runtime: Runtime; strictModes: boolean };

@@ -2,7 +2,8 @@
 // (yaml, and zod with all its locales) add about 6.5 MB of resident memory to a process once
 // loaded and never give it back; the daemon needs them only when a config file changed (start-up,
 // an edit, SIGHUP) — a scheduled or API reconcile with unchanged files does not re-read the config
-// (daemon.ts). A child process costs ~100 ms per load and keeps the long-running daemon under its
+// (daemon.ts). This module and config-child.ts are the daemon's edge: the config layer itself
+// never spawns. A child process costs ~100 ms per load and keeps the long-running daemon under its
 // 60 MB budget; a worker thread was measured too and kept most of that memory (its arenas and
 // isolate pages stay with the process). Falls back to loading in-process when the compiled child
 // script is not there (running from TypeScript sources, as the unit tests do).
@@ -10,9 +11,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from '../runtime';
-import type { LoadedConfig } from './load';
+import type { LoadedConfig } from '../config';
 
-const CHILD = join(__dirname, 'loader-child.js');
+const CHILD = join(__dirname, 'config-child.js');
 /** A merged config is capped (8 MiB a file, 262,144 aliases); its JSON stays far below this. */
 const MAX_OUTPUT = 256 * 1024 * 1024;
 
@@ -21,7 +22,7 @@ export function loadDesiredStateOutOfProcess(
   opts: { strictModes: boolean; timeoutMs?: number },
 ): Promise<LoadedConfig> {
   if (!existsSync(CHILD)) {
-    const { loadDesiredState } = require('./load') as typeof import('./load');
+    const { loadDesiredState } = require('../config') as typeof import('../config');
     return loadDesiredState(runtime, opts);
   }
   return new Promise((resolve, reject) => {
