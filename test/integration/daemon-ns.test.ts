@@ -2,10 +2,10 @@
 // temp config, socket, state dir and a temp file bind-mounted over /etc/hosts. The test talks to
 // it as a user would: the CLI and raw HTTP over the socket.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertBuilt, cli, DAEMON } from '../helpers/cli';
+import { asNobody, assertBuilt, cli, CLI, DAEMON } from '../helpers/cli';
 import { http, idle, raw } from '../helpers/http-unix';
 import { describeInNamespace, holdNamespace, type HeldNamespace } from '../helpers/namespace';
 
@@ -113,6 +113,14 @@ describeInNamespace('loopkeeperd in a private namespace', () => {
     const human = cli(['status'], env());
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/Ready\s+True\s+Converged/);
+  });
+
+  it('answers any local user: status needs no root (socket mode 0666)', () => {
+    chmodSync(dir, 0o755); // the temp dir itself is private by default
+    const r = asNobody([process.execPath, CLI, 'status', '--json'], { env: { PATH: process.env.PATH, ...env() } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).conditions[0]).toMatchObject({ type: 'Ready', status: 'True' });
   });
 
   it('applies an edited config without any command (file watch)', async () => {
