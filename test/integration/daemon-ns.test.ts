@@ -113,6 +113,7 @@ describeInNamespace('loopkeeperd in a private namespace', () => {
     const human = cli(['status'], env());
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/Ready\s+True\s+Converged/);
+    expect(human.stdout).toContain("Hosts in /etc/hosts (2)"); // the daemon's hosts file, not the CLI's (LOOPKEEPER_HOSTS_FILE)
   });
 
   it('answers any local user: status needs no root (socket mode 0666)', () => {

@@ -20,7 +20,7 @@ interface Condition {
 }
 
 export interface StatusDocument {
-  daemon: { version: string; pid: number; uptimeSeconds: number; reconciling?: boolean };
+  daemon: { version: string; pid: number; uptimeSeconds: number; reconciling?: boolean; hostsFile?: string; interface?: string };
   config: { files: string[]; valid: boolean; error: string | null; warnings: string[] };
   lastReconcile: { at: string; durationMs: number; trigger: string; result: string; changes: Change[]; problems: string[] } | null;
   conditions: Condition[];
@@ -67,7 +67,8 @@ export function renderStatus(doc: StatusDocument, ctx: Pick<CommandContext, 'col
   );
   out += renderReport(
     { aliases: doc.aliases, hosts: doc.hosts, changes: [], problems: r?.problems ?? [], dryRun: false },
-    { color: ctx.color, interfaceName: ctx.runtime.interfaceName, hostsFile: ctx.runtime.hostsFile },
+    // The daemon's paths, not this CLI's: they may differ (flags, environment).
+    { color: ctx.color, interfaceName: doc.daemon.interface ?? ctx.runtime.interfaceName, hostsFile: doc.daemon.hostsFile ?? ctx.runtime.hostsFile },
   );
   return out;
 }
