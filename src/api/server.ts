@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { TokenBucket } from './rate-limit';
 import { prepareSocketPath } from './socket-path';
+import { messageOf } from '../errors';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -155,7 +156,7 @@ export function createApiServer(opts: ApiOptions): ApiServer {
       await route.handle(req, res);
     } catch (e) {
       logger.error({ err: e, route: path }, 'api handler failed');
-      if (!res.headersSent) sendError(res, 500, 'internal', e instanceof Error ? e.message : String(e));
+      if (!res.headersSent) sendError(res, 500, 'internal', messageOf(e));
       else res.destroy();
     }
   }

@@ -7,7 +7,7 @@ import { resolveRuntime, type RuntimeFlags } from '../runtime';
 import { addRuntimeOptions, collectRepeated } from '../runtime-options';
 import { version } from '../version';
 import type { CommandContext, CommandRun } from './context';
-
+import { messageOf } from '../errors';
 
 function makeContext(flags: RuntimeFlags): CommandContext {
   const env = process.env;
@@ -112,7 +112,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
       return;
     }
-    const message = e instanceof Error ? e.message : String(e);
+    const message = messageOf(e);
     process.stderr.write(`loopkeeper: ${message}\n`);
     if (process.env.LOOPKEEPER_DEBUG) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
     process.exitCode = EXIT.FAILURE;

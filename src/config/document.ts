@@ -16,6 +16,7 @@ import {
 } from 'yaml';
 import type { Diagnostic, Severity } from '../model';
 import { MAX_YAML_ALIASES } from './schema';
+import { messageOf } from '../errors';
 
 export interface ConfigDocument {
   file: string;
@@ -47,7 +48,7 @@ export function parseConfigDocument(file: string, text: string): ParseResult {
     // uniqueKeys off: duplicate keys are reported by rules.ts, with both positions.
     docs = Array.from(parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false }));
   } catch (e) {
-    return fail(FILE_START, `cannot be parsed as YAML: ${e instanceof Error ? e.message : String(e)}`);
+    return fail(FILE_START, `cannot be parsed as YAML: ${messageOf(e)}`);
   }
   const pos = (offset: number): Position => lineCounter.linePos(offset);
 
@@ -82,7 +83,7 @@ export function parseConfigDocument(file: string, text: string): ParseResult {
   try {
     data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
+    const message = messageOf(e);
     return fail(
       FILE_START,
       /alias/i.test(message)

@@ -3,6 +3,7 @@
 // says what is wrong and, where there is one, the fix — never an exception or a stack trace.
 import { constants, promises as fsp } from 'node:fs';
 import { MAX_FILE_BYTES } from './schema';
+import { messageOf } from '../errors';
 
 export type ReadResult = { ok: true; text: string } | { ok: false; message: string };
 
@@ -93,7 +94,7 @@ function describeFsError(e: unknown, op: string): string {
     case 'EAGAIN':
       return 'is not a regular file';
     default:
-      return `cannot ${op} it: ${code ?? (e instanceof Error ? e.message : String(e))}`;
+      return `cannot ${op} it: ${code ?? (messageOf(e))}`;
   }
 }
 

@@ -2,6 +2,7 @@
 // argv[2] is JSON {runtime, strictModes}; the LoadedConfig goes to stdout as one JSON document.
 import type { Runtime } from '../runtime';
 import { loadDesiredState } from '../config';
+import { messageOf } from '../errors';
 
 async function main(): Promise<void> {
   const { runtime, strictModes } = JSON.parse(process.argv[2] ?? '{}') as { runtime: Runtime; strictModes: boolean };
@@ -10,6 +11,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(e instanceof Error ? e.message : String(e));
+  process.stderr.write(messageOf(e));
   process.exitCode = 1;
 });

@@ -17,6 +17,7 @@ import { IdleCollector } from './idle-gc';
 import { ReconcileLoop } from './loop';
 import { Metrics } from './metrics';
 import { watchTargets, type WatchTarget, type Watcher } from './watch';
+import { messageOf } from '../errors';
 
 export interface DaemonLogger {
   debug(obj: object, msg: string): void;
@@ -373,6 +374,3 @@ function residentBytes(): number | null {
   }
 }
 
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}

@@ -10,6 +10,7 @@ import { version } from '../version';
 import { Daemon } from './daemon';
 import { createLogger, isLevel, LEVELS } from './log';
 import { SocketInUse } from '../api/socket-path';
+import { messageOf } from '../errors';
 
 const LEVEL_NAMES = Object.keys(LEVELS);
 
@@ -73,7 +74,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await daemon.start();
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
+    const message = messageOf(e);
     logger.fatal({ err: e instanceof SocketInUse ? undefined : e }, message);
     process.stderr.write(`loopkeeperd: ${message}\n`);
     process.exit(1);

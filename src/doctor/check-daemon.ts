@@ -1,7 +1,7 @@
 // The daemon answers on its socket. Without it nothing repairs drift, and on macOS the aliases are
 // gone after the next reboot.
 import type { CheckResult, DoctorSeams } from './types';
-import { errorCode, errorMessage } from './util';
+import { errorCode, messageOf } from './util';
 
 export async function checkDaemon(seams: Pick<DoctorSeams, 'health'>, socket: string): Promise<CheckResult> {
   const base = { id: 'daemon', title: 'daemon' };
@@ -27,7 +27,7 @@ export async function checkDaemon(seams: Pick<DoctorSeams, 'health'>, socket: st
           ? `cannot connect to ${socket}: permission denied`
           : code === 'ETIMEDOUT'
             ? `${socket} did not answer within 1 s`
-            : `cannot reach ${socket}: ${errorMessage(e)}`;
+            : `cannot reach ${socket}: ${messageOf(e)}`;
     return {
       ...base,
       status: 'fail',

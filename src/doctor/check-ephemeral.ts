@@ -3,7 +3,7 @@
 // of source addresses a client can bind (127.0.0.1 plus the IPv4 aliases; ::1 plus the IPv6 ones).
 import { parseIp } from '../net/ip';
 import type { CheckResult, DoctorSeams } from './types';
-import { errorMessage, plural } from './util';
+import { messageOf, plural } from './util';
 
 export interface PortRange {
   first: number;
@@ -51,7 +51,7 @@ export async function checkEphemeralPorts(
   try {
     read = await readRange(seams, platform);
   } catch (e) {
-    return { ...base, status: 'warn', detail: `cannot read the ephemeral port range: ${errorMessage(e)}` };
+    return { ...base, status: 'warn', detail: `cannot read the ephemeral port range: ${messageOf(e)}` };
   }
   const range = parsePortRange(read.text);
   if (range === null) {

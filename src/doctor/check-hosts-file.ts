@@ -2,7 +2,7 @@
 // managed block; on macOS a symlinked /etc/hosts (the resolver ignores it) and the immutable flags.
 import type { DesiredHost } from '../model';
 import type { CheckResult, DoctorSeams } from './types';
-import { errorCode, errorMessage, firstLines, plural } from './util';
+import { errorCode, messageOf, firstLines, plural } from './util';
 
 export async function checkHostsShadowed(
   seams: Pick<DoctorSeams, 'readFile' | 'planHosts'>,
@@ -84,7 +84,7 @@ export async function checkHostsFlags(seams: Pick<DoctorSeams, 'runner'>, hostsF
     if (r.code !== 0) return { ...base, status: 'warn', detail: `\`${argv.join(' ')}\` exited with ${r.code}: ${r.stderr.trim()}` };
     output = r.stdout;
   } catch (e) {
-    return { ...base, status: 'warn', detail: `cannot run \`${argv.join(' ')}\`: ${errorMessage(e)}` };
+    return { ...base, status: 'warn', detail: `cannot run \`${argv.join(' ')}\`: ${messageOf(e)}` };
   }
   const flags = parseLsFlags(output);
   if (flags === null) return { ...base, status: 'warn', detail: `cannot read the flags from ${JSON.stringify(output.slice(0, 120))}` };

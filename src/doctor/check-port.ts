@@ -3,7 +3,7 @@
 // or the other depending on the client.
 import { canonicalIp, parseIp, isLoopbackAddress } from '../net/ip';
 import type { CheckResult, ConnectionRow, DoctorSeams } from './types';
-import { errorMessage, firstLines } from './util';
+import { messageOf, firstLines } from './util';
 
 export interface Listener {
   address: string;
@@ -109,7 +109,7 @@ export async function checkPorts(
       id: `port-${port}`,
       title: `port ${port}`,
       status: 'warn' as const,
-      detail: `cannot list listening sockets: ${errorMessage(e)}`,
+      detail: `cannot list listening sockets: ${messageOf(e)}`,
       hints: ['listing needs `ss` (iproute2) or `netstat` on Linux, `netstat` on macOS'],
     }));
   }

@@ -9,14 +9,14 @@ import { checkHostsFlags, checkHostsShadowed, checkHostsSymlink } from './check-
 import { checkPorts } from './check-port';
 import { checkHostsResolve, checkLocalhost } from './check-resolve';
 import type { CheckResult, DoctorInput, DoctorReport, DoctorSeams, LoadedConfigView } from './types';
-import { errorMessage } from './util';
+import { messageOf } from './util';
 
 /** A check that throws is reported, never allowed to hide the others. */
 async function guarded(id: string, title: string, body: () => Promise<CheckResult> | CheckResult): Promise<CheckResult> {
   try {
     return await body();
   } catch (e) {
-    return { id, title, status: 'warn', detail: `could not run this check: ${errorMessage(e)}` };
+    return { id, title, status: 'warn', detail: `could not run this check: ${messageOf(e)}` };
   }
 }
 

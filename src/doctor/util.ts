@@ -1,14 +1,13 @@
 // Small helpers the checks share.
+import { messageOf } from '../errors';
+
+export { messageOf };
 
 /** The errno code of an error (EADDRNOTAVAIL, ENOENT, …), or its message. */
 export function errorCode(e: unknown): string {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === 'string' && code !== '') return code;
-  return e instanceof Error ? e.message : String(e);
-}
-
-export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return messageOf(e);
 }
 
 /** Maps with at most `limit` calls in flight (binding 65,536 sockets at once would exhaust fds). */

@@ -30,6 +30,7 @@ import type { DesiredHost } from '../model';
 import { saveBackup } from './backups';
 import { planHosts, type HostsPlan } from './plan';
 import { planHostsCached } from './plan-cache';
+import { messageOf } from '../errors';
 
 export interface HostsApplyOutcome {
   plan: HostsPlan;
@@ -420,6 +421,3 @@ function unlinkQuietly(path: string): boolean {
   }
 }
 
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}

@@ -9,6 +9,7 @@ import { createGuard } from './guard';
 import { parseIfconfig } from './ifconfig';
 import { CommandError } from './runner';
 import type { AliasChangeReport, AliasChangeRequest, AliasPort, CommandRunner, InterfaceState } from './types';
+import { messageOf } from '../errors';
 
 export const IFCONFIG = '/sbin/ifconfig';
 export const DSCACHEUTIL = '/usr/bin/dscacheutil';
@@ -62,7 +63,7 @@ export function createDarwinAliases(opts: DarwinAliasOptions): AliasPort {
         const r = await opts.runner.run(ifconfigArgv(w.action, w.address, name));
         errors.push(r.code === 0 && !r.signal ? null : CommandError.fromResult(r).message);
       } catch (e) {
-        errors.push(e instanceof Error ? e.message : String(e));
+        errors.push(messageOf(e));
       }
     }
     const after = await observe();

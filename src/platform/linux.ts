@@ -10,6 +10,7 @@ import { addressesFromOs, judge, type AliasChangeOutcome, type NetworkInterfaces
 import { createGuard } from './guard';
 import { CommandError } from './runner';
 import type { AliasChangeReport, AliasChangeRequest, AliasPort, CommandRunner, InterfaceState, RunResult } from './types';
+import { messageOf } from '../errors';
 
 /** Where iproute2's `ip` lives on the distributions we know; an absolute path, never $PATH. */
 export const IP_CANDIDATES = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'] as const;
@@ -124,7 +125,7 @@ export function createLinuxAliases(opts: LinuxAliasOptions): AliasPort {
     try {
       run = await opts.runner.run([ipPath, '-force', '-batch', '-'], { input });
     } catch (e) {
-      startError = e instanceof Error ? e.message : String(e);
+      startError = messageOf(e);
     }
 
     const failures = run ? parseBatchFailures(run.stderr) : new Map<number, string>();

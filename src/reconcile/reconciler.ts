@@ -10,6 +10,7 @@ import { createPlatform } from '../platform';
 import { createRunner } from '../platform/runner';
 import { applyHosts, TrampleGuard, type HostsApplyOutcome } from '../hosts';
 import { reconcileAliases, type AliasApplyOutcome } from './aliases';
+import { messageOf } from '../errors';
 
 export interface Reconciler {
   /** One full reconcile (aliases + hosts) of `desired`. Never throws for machine problems. */
@@ -264,6 +265,3 @@ function describeTrample(changes: Change[]): string {
   return 'the managed block is edited again after each repair';
 }
 
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
