@@ -7,7 +7,11 @@
 // 60 MB budget; a worker thread was measured too and kept most of that memory (its arenas and
 // isolate pages stay with the process). Falls back to loading in-process when the compiled child
 // script is not there (running from TypeScript sources, as the unit tests do).
-import { spawn } from 'node:child_process';
+//
+// The daemon owns its children: on SIGTERM it stops a running loader itself (`stop()`, SIGTERM
+// then SIGKILL after a grace period) and waits for it to exit before it exits, so the systemd unit
+// can use KillMode=mixed (systemd signals only the daemon) and nothing is left for a final SIGKILL.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from '../runtime';
@@ -17,46 +21,109 @@ const CHILD = join(__dirname, 'config-child.js');
 /** A merged config is capped (8 MiB a file, 262,144 aliases); its JSON stays far below this. */
 const MAX_OUTPUT = 256 * 1024 * 1024;
 
-export function loadDesiredStateOutOfProcess(
-  runtime: Runtime,
-  opts: { strictModes: boolean; timeoutMs?: number },
-): Promise<LoadedConfig> {
-  if (!existsSync(CHILD)) {
-    const { loadDesiredState } = require('../config') as typeof import('../config');
-    return loadDesiredState(runtime, opts);
+export interface LoadOptions {
+  strictModes: boolean;
+  timeoutMs?: number;
+}
+
+export interface ConfigLoaderOptions {
+  /** The child script (default: the compiled config-child.js beside this file). */
+  childScript?: string;
+  /** argv[0] of the child (default: this node). */
+  execPath?: string;
+}
+
+/** Spawns config loaders and remembers the live ones, so the daemon can stop them on shutdown. */
+export class ConfigLoaderProcess {
+  private readonly live = new Map<ChildProcess, Promise<void>>();
+  private stopped = false;
+
+  constructor(private readonly opts: ConfigLoaderOptions = {}) {}
+
+  /** Pids of the loaders running now (for logs and tests). */
+  get pids(): number[] {
+    return [...this.live.keys()].map((c) => c.pid).filter((p): p is number => p !== undefined);
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, JSON.stringify({ runtime, strictModes: opts.strictModes })], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '' },
+
+  load(runtime: Runtime, opts: LoadOptions): Promise<LoadedConfig> {
+    if (this.stopped) return Promise.reject(new Error('loopkeeperd is stopping: the config is not loaded again'));
+    const script = this.opts.childScript ?? CHILD;
+    if (this.opts.childScript === undefined && !existsSync(script)) {
+      const { loadDesiredState } = require('../config') as typeof import('../config');
+      return loadDesiredState(runtime, opts);
+    }
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.opts.execPath ?? process.execPath, [script, JSON.stringify({ runtime, strictModes: opts.strictModes })], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NODE_OPTIONS: '' },
+      });
+      let closed!: () => void;
+      this.live.set(child, new Promise<void>((r) => (closed = r)));
+      const out: Buffer[] = [];
+      let size = 0;
+      let err = '';
+      const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60000);
+      child.stdout.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_OUTPUT) child.kill('SIGKILL');
+        else out.push(c);
+      });
+      child.stderr.on('data', (c: Buffer) => {
+        if (err.length < 4096) err += c.toString('utf8');
+      });
+      child.once('error', (e) => {
+        clearTimeout(timer);
+        this.live.delete(child);
+        closed();
+        reject(new Error(`could not start the config loader: ${e.message}`));
+      });
+      child.once('close', (code, signal) => {
+        clearTimeout(timer);
+        this.live.delete(child);
+        closed();
+        if (code !== 0) {
+          reject(new Error(`the config loader failed (${signal ?? `exit ${code}`})${err ? `: ${err.trim()}` : ''}`));
+          return;
+        }
+        try {
+          resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as LoadedConfig);
+        } catch (e) {
+          reject(new Error(`the config loader's answer was not JSON: ${(e as Error).message}`));
+        }
+      });
     });
-    const out: Buffer[] = [];
-    let size = 0;
-    let err = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60000);
-    child.stdout.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_OUTPUT) child.kill('SIGKILL');
-      else out.push(c);
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      if (err.length < 4096) err += c.toString('utf8');
-    });
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`could not start the config loader: ${e.message}`));
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) {
-        reject(new Error(`the config loader failed (${signal ?? `exit ${code}`})${err ? `: ${err.trim()}` : ''}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as LoadedConfig);
-      } catch (e) {
-        reject(new Error(`the config loader's answer was not JSON: ${(e as Error).message}`));
-      }
-    });
-  });
+  }
+
+  /**
+   * Refuses further loads, sends SIGTERM to every running loader, SIGKILL to those still there
+   * after `graceMs`, and resolves once all have exited. Returns the pids it stopped.
+   */
+  async stop(graceMs = 2000): Promise<number[]> {
+    this.stopped = true;
+    const children = [...this.live.entries()];
+    const pids = children.map(([c]) => c.pid).filter((p): p is number => p !== undefined);
+    await Promise.all(
+      children.map(async ([child, closed]) => {
+        child.kill('SIGTERM');
+        let timer: NodeJS.Timeout | undefined;
+        const escalate = new Promise<void>((r) => {
+          timer = setTimeout(() => {
+            child.kill('SIGKILL');
+            r();
+          }, graceMs);
+        });
+        await Promise.race([closed, escalate]);
+        await closed; // after SIGKILL the close event follows at once
+        clearTimeout(timer);
+      }),
+    );
+    return pids;
+  }
+}
+
+const shared = new ConfigLoaderProcess();
+
+/** One load through a process-wide loader (tests; the daemon makes its own ConfigLoaderProcess). */
+export function loadDesiredStateOutOfProcess(runtime: Runtime, opts: LoadOptions): Promise<LoadedConfig> {
+  return shared.load(runtime, opts);
 }

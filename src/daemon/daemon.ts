@@ -30,6 +30,11 @@ export interface DaemonDeps {
   runtime: Runtime;
   logger: DaemonLogger;
   loadConfig: () => Promise<LoadedConfig>;
+  /**
+   * On stop: end a config load in progress and wait until its process has exited (the daemon, not
+   * the service manager, stops its children; the unit uses KillMode=mixed). Resolves to the pids.
+   */
+  stopConfigLoader?: () => Promise<number[]>;
   /** Files and directories whose changes mean "the config may have changed". */
   configWatchPaths: () => string[];
   reconciler?: Reconciler;
@@ -125,6 +130,8 @@ export class Daemon {
     this.watcher?.close();
     this.idleGc.stop();
     await this.cronTask?.destroy();
+    const stopped = (await this.deps.stopConfigLoader?.()) ?? [];
+    if (stopped.length > 0) this.log.info({ pids: stopped }, 'stopped the config loader that was running');
     await Promise.race([this.loop.idle(), new Promise((r) => setTimeout(r, 5000).unref())]);
     await this.api?.close();
   }
@@ -172,6 +179,8 @@ export class Daemon {
     try {
       loaded = await this.deps.loadConfig();
     } catch (e) {
+      // A load ended by stop() says nothing about the config: keep what status reports.
+      if (this.stopping) return;
       loaded = { files: this.config.files, desired: null, diagnostics: [] };
       this.config = { ...this.config, valid: false, error: `config could not be read: ${messageOf(e)}`, errors: [messageOf(e)] };
     }

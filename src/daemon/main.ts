@@ -3,7 +3,7 @@
 // Logs are JSON lines on stdout (launchd and journald keep them).
 import { Command, CommanderError } from 'commander';
 import { configWatchPaths } from '../config/files';
-import { loadDesiredStateOutOfProcess } from './config-process';
+import { ConfigLoaderProcess } from './config-process';
 import { resolveRuntime, type RuntimeFlags } from '../runtime';
 import { addRuntimeOptions } from '../runtime-options';
 import { version } from '../version';
@@ -46,10 +46,12 @@ export async function main(argv: string[]): Promise<void> {
   // Synchronous writes: every line is out before an exit, and the daemon logs little.
   const logger = createLogger(opts.logLevel);
   const strictModes = process.getuid?.() === 0;
+  const loader = new ConfigLoaderProcess();
   const daemon = new Daemon({
     runtime,
     logger,
-    loadConfig: () => loadDesiredStateOutOfProcess(runtime, { strictModes }),
+    loadConfig: () => loader.load(runtime, { strictModes }),
+    stopConfigLoader: () => loader.stop(),
     configWatchPaths: () => configWatchPaths(runtime),
     reconcileRate,
   });

@@ -9,6 +9,8 @@ import {
   installService,
   servicePath,
   uninstallService,
+  type ServiceHost,
+  type ServiceOptions,
   type ServiceOutcome,
   type ServicePlatform,
   type ServiceStep,
@@ -25,7 +27,10 @@ export interface ServiceCommandDeps {
   runner?: CommandRunner;
   nodePath?: string;
   daemonPath?: string;
+  readyPath?: string;
   packageDir?: string;
+  host?: ServiceHost;
+  answerWithinMs?: number;
 }
 
 export function defaultDaemonPath(): string {
@@ -45,7 +50,7 @@ export function sudoCommand(argv: readonly string[]): string {
 }
 
 export function describeStep(step: ServiceStep): string {
-  if (step.kind === 'ran') return `ran       ${step.argv.join(' ')}`;
+  if (step.kind === 'ran') return `ran       ${step.argv.join(' ')}${step.note ? ` (${step.note})` : ''}`;
   const note = step.note ? ` (${step.note})` : '';
   return `${step.kind.padEnd(9)} ${step.path}${note}`;
 }
@@ -81,23 +86,47 @@ export async function runServiceCommand(
     ctx.err(`loopkeeper: ${mode} changes the system's services and needs root. Run:\n  ${sudoCommand(ctx.argv)}\n`);
     return EXIT.FAILURE;
   }
-  const common = {
+  const common: ServiceOptions = {
     platform,
     root: rootGiven ? resolve(opts.root!) : '/',
     activate: !rootGiven,
-    paths: { node: deps.nodePath ?? process.execPath, daemon: deps.daemonPath ?? defaultDaemonPath() },
+    paths: { node: deps.nodePath ?? process.execPath, daemon: deps.daemonPath ?? defaultDaemonPath(), ready: deps.readyPath },
     runner: deps.runner ?? (rootGiven ? refusingRunner() : defaultRunner()),
     packageDir: deps.packageDir,
+    host: deps.host,
+    answerWithinMs: deps.answerWithinMs,
   };
   const outcome: ServiceOutcome =
     mode === 'install' ? await installService(common) : await uninstallService({ ...common, stateDir: ctx.runtime.stateDir });
   for (const step of outcome.steps) ctx.out(describeStep(step) + '\n');
-  if (!outcome.ok) {
-    ctx.err(`loopkeeper: ${mode} failed: ${outcome.error ?? 'unknown error'}\n`);
+  if (outcome.refused) {
+    ctx.err(`loopkeeper: ${mode} refused: ${outcome.error ?? 'unknown reason'}.\nNothing was written. ${foreground(common)}\n`);
     return EXIT.FAILURE;
   }
-  ctx.out(summary(mode, platform, rootGiven ? common.root : null) + '\n');
+  if (outcome.log) ctx.err(`The service's last log lines (${outcome.log.source}):\n${indent(outcome.log.text)}\n`);
+  if (mode === 'uninstall') return finishUninstall(ctx, platform, rootGiven ? common.root : null, outcome);
+  if (!outcome.ok) {
+    ctx.err(`loopkeeper: install failed: ${outcome.error ?? 'unknown error'}\n`);
+    return EXIT.FAILURE;
+  }
+  ctx.out(installSummary(platform, rootGiven ? common.root : null, outcome.changed) + '\n');
   return EXIT.OK;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+/** How to run loopkeeper without a service manager (SPEC "Services": install says so when it refuses). */
+function foreground(opts: ServiceOptions): string {
+  const run = ['sudo', opts.paths.node, opts.paths.daemon].map(shellWord).join(' ');
+  return (
+    `Run the daemon in the foreground instead (it keeps the aliases and /etc/hosts as declared until you stop it):\n  ${run}\n` +
+    'or apply the config once with `sudo loopkeeper apply`.'
+  );
 }
 
 /** With --root nothing is loaded; a runner that refuses makes a mistake loud instead of live. */
@@ -107,17 +136,36 @@ function refusingRunner(): CommandRunner {
   };
 }
 
-function summary(mode: 'install' | 'uninstall', platform: ServicePlatform, root: string | null): string {
+function installSummary(platform: ServicePlatform, root: string | null, changed: boolean): string {
   const manager = platform === 'darwin' ? 'launchd' : 'systemd';
-  if (mode === 'install') {
-    if (root !== null) return `Installed the ${manager} service under ${root}; nothing was loaded.`;
-    const look =
-      platform === 'darwin' ? 'sudo launchctl print system/dev.loopkeeper.daemon' : `systemctl status ${SYSTEMD_UNIT_NAME}`;
-    return `loopkeeper runs now and at boot (${look}). Edit ${CONFIG_FILE}; the daemon applies it on save.`;
+  if (root !== null) {
+    return changed
+      ? `Installed the ${manager} service under ${root}; nothing was loaded.`
+      : `The ${manager} service under ${root} was already installed: nothing changed, nothing was loaded.`;
   }
+  const look =
+    platform === 'darwin' ? 'sudo launchctl print system/dev.loopkeeper.daemon' : `systemctl status ${SYSTEMD_UNIT_NAME}`;
+  const head = changed ? 'loopkeeper runs now and at boot' : 'loopkeeper was already installed and running: nothing changed';
+  return `${head} (${look}). Edit ${CONFIG_FILE}; the daemon applies it on save.`;
+}
+
+function finishUninstall(ctx: CommandContext, platform: ServicePlatform, root: string | null, outcome: ServiceOutcome): number {
+  const manager = platform === 'darwin' ? 'launchd' : 'systemd';
   const where = root === null ? servicePath(platform) : `${root}${servicePath(platform)}`;
-  return (
-    `Removed the ${manager} service (${where}). The config and the state directory are kept. ` +
-    'Aliases and the hosts block stay as they are: `loopkeeper down` removes them.'
-  );
+  if (outcome.error !== undefined) {
+    ctx.err(`loopkeeper: uninstall failed: ${outcome.error}\n`);
+    return EXIT.FAILURE;
+  }
+  const leftovers = 'Aliases and the hosts block stay as they are: `loopkeeper down` removes them (run it before uninstalling next time).';
+  if (outcome.nothingToRemove) {
+    ctx.out(`loopkeeper is not installed here (${where} does not exist): there was nothing to remove.\n`);
+    return EXIT.OK;
+  }
+  if (outcome.problems.length > 0) {
+    ctx.out(`Removed the files install wrote for the ${manager} service (${where}).\n`);
+    ctx.err(`loopkeeper: uninstall could not do everything:\n${outcome.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    return EXIT.FAILURE;
+  }
+  ctx.out(`Removed the ${manager} service (${where}) and the files install wrote. ${leftovers}\n`);
+  return EXIT.OK;
 }

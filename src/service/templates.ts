@@ -1,6 +1,6 @@
 // The checked-in service definitions (systemd/loopkeeper.service, launchd/…plist) are templates
 // with @NAME@ placeholders; this module fills them in. Pure: text in, text out.
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 export const SYSTEMD_UNIT_NAME = 'loopkeeper.service';
 export const LAUNCHD_LABEL = 'dev.loopkeeper.daemon';
@@ -23,6 +23,13 @@ export interface ServicePaths {
   node: string;
   /** Absolute path of dist/daemon/main.js. */
   daemon: string;
+  /** Absolute path of dist/service/ready.js, the unit's readiness step (default: beside the daemon's dist/). */
+  ready?: string;
+}
+
+/** dist/service/ready.js of the installation whose daemon is `daemon` (dist/daemon/main.js). */
+export function readyPathFor(paths: ServicePaths): string {
+  return paths.ready ?? resolve(dirname(paths.daemon), '..', 'service', 'ready.js');
 }
 
 /** Directories that systemd's ProtectHome=true makes inaccessible. */
@@ -30,7 +37,7 @@ const HOME_PREFIXES = ['/home/', '/root/', '/run/user/'];
 
 /** ProtectHome=true hides node and the daemon when they live under a home (nvm, a clone in ~). */
 export function protectHomeFor(paths: ServicePaths): 'true' | 'read-only' {
-  const underHome = [paths.node, paths.daemon].some((p) => HOME_PREFIXES.some((h) => p.startsWith(h)));
+  const underHome = [paths.node, paths.daemon, readyPathFor(paths)].some((p) => HOME_PREFIXES.some((h) => p.startsWith(h)));
   return underHome ? 'read-only' : 'true';
 }
 
@@ -62,9 +69,12 @@ function fill(template: string, values: Record<string, string>): string {
 export function renderSystemdUnit(template: string, paths: ServicePaths): string {
   checkPath('the node path', paths.node);
   checkPath('the daemon path', paths.daemon);
+  const ready = readyPathFor(paths);
+  checkPath('the readiness script path', ready);
   return fill(template, {
     NODE: systemdWord(paths.node),
     DAEMON: systemdWord(paths.daemon),
+    READY: systemdWord(ready),
     PROTECT_HOME: protectHomeFor(paths),
   });
 }
