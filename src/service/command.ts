@@ -31,6 +31,8 @@ export interface ServiceCommandDeps {
   packageDir?: string;
   host?: ServiceHost;
   answerWithinMs?: number;
+  /** Where / is for a real install (tests redirect the files; the service manager is still driven). */
+  systemRoot?: string;
 }
 
 export function defaultDaemonPath(): string {
@@ -88,7 +90,7 @@ export async function runServiceCommand(
   }
   const common: ServiceOptions = {
     platform,
-    root: rootGiven ? resolve(opts.root!) : '/',
+    root: rootGiven ? resolve(opts.root!) : (deps.systemRoot ?? '/'),
     activate: !rootGiven,
     paths: { node: deps.nodePath ?? process.execPath, daemon: deps.daemonPath ?? defaultDaemonPath(), ready: deps.readyPath },
     runner: deps.runner ?? (rootGiven ? refusingRunner() : defaultRunner()),
@@ -161,6 +163,7 @@ function finishUninstall(ctx: CommandContext, platform: ServicePlatform, root: s
     ctx.out(`loopkeeper is not installed here (${where} does not exist): there was nothing to remove.\n`);
     return EXIT.OK;
   }
+  for (const note of outcome.notes) ctx.out(`note: ${note}\n`);
   if (outcome.problems.length > 0) {
     ctx.out(`Removed the files install wrote for the ${manager} service (${where}).\n`);
     ctx.err(`loopkeeper: uninstall could not do everything:\n${outcome.problems.map((p) => `  - ${p}`).join('\n')}\n`);

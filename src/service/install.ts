@@ -89,8 +89,10 @@ export interface ServiceOutcome {
   log?: { source: string; text: string };
   /** Whether any file or the service's state was changed. */
   changed: boolean;
-  /** uninstall: what it could not do (it went on with the rest). */
+  /** uninstall: what failed (it went on with the rest); makes ok false. */
   problems: string[];
+  /** uninstall: what it did not do and why, where nothing failed (no service manager to ask). */
+  notes: string[];
   /** uninstall: nothing install writes was there. */
   nothingToRemove?: boolean;
 }
@@ -189,6 +191,7 @@ function describeFailure(r: RunResult): string {
 class Session {
   readonly steps: ServiceStep[] = [];
   readonly problems: string[] = [];
+  readonly notes: string[] = [];
   changed = false;
   log: { source: string; text: string } | undefined;
   constructor(readonly opts: ServiceOptions) {}
@@ -321,6 +324,7 @@ async function guard(session: Session, body: () => Promise<void>): Promise<Servi
     steps: session.steps,
     changed: session.changed,
     problems: session.problems,
+    notes: session.notes,
     ...(session.log ? { log: session.log } : {}),
     ...extra,
   });
@@ -461,6 +465,8 @@ async function collectLog(session: Session): Promise<void> {
   }
   const argv = ['journalctl', '-u', SYSTEMD_UNIT_NAME, '-n', String(LOG_LINES), '--no-pager'];
   try {
+    // The daemon's last words may still be on their way to journald: have it store what it has.
+    await session.opts.runner.run(['journalctl', '--sync']).catch(() => undefined);
     const r = await session.opts.runner.run(argv);
     const text = (r.stdout.trim() || r.stderr.trim()) || '(no log lines)';
     session.log = { source: argv.join(' '), text };
@@ -525,8 +531,9 @@ export async function uninstallService(opts: ServiceOptions & { stateDir: string
       const linksBefore = await enableLinks(opts.root);
       const systemd = opts.activate && (await host.exists(SYSTEMD_RUNNING_DIR));
       if (opts.activate && !systemd && (unitThere || linksBefore.length > 0)) {
-        session.problems.push(
-          `systemd is not running (${SYSTEMD_RUNNING_DIR} does not exist), so nothing was stopped: if loopkeeperd still runs, stop it yourself`,
+        session.notes.push(
+          `systemd is not running (${SYSTEMD_RUNNING_DIR} does not exist), so there was no service to stop or reload; ` +
+            'the files are removed. A loopkeeperd you started by hand keeps running until you stop it.',
         );
       }
       if (systemd && (unitThere || linksBefore.length > 0)) {
@@ -546,7 +553,7 @@ export async function uninstallService(opts: ServiceOptions & { stateDir: string
       const plistThere = await lexists(under(opts.root, LAUNCHD_PLIST_PATH));
       if (opts.activate) {
         if (!(await host.exists(LAUNCHCTL))) {
-          if (plistThere) session.problems.push(`${LAUNCHCTL} is not there, so the job was not booted out: if loopkeeperd still runs, stop it yourself`);
+          if (plistThere) session.notes.push(`${LAUNCHCTL} is not there, so there was no launchd job to boot out; the files are removed.`);
         } else if (await launchdLoadedTolerant(session)) {
           const out = await session.attempt(
             ['launchctl', 'bootout', LAUNCHD_TARGET],

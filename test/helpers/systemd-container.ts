@@ -23,7 +23,8 @@
 // with the reason.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const REPO_INSIDE = '/opt/loopkeeper';
@@ -419,11 +420,14 @@ export class SystemdContainer {
     return r.code === 0 ? r.stdout : null;
   }
 
-  /** Paths (relative to /) that this container's writes changed: the overlay's upper layer. */
-  upperLayer(under = ''): string[] {
-    const r = spawnSync('nsenter', ['-t', String(this.holder.pid), '-m', '--', 'find', join(this.stage, 'upper', under), '-mindepth', '1'], {
-      encoding: 'utf8',
-    });
+  /**
+   * Paths (relative to /) that this container's writes changed: the overlay's upper layer. With
+   * `filesOnly`, without directories (overlayfs keeps a directory it copied up even once empty);
+   * whiteouts (deletions) are character devices and stay listed.
+   */
+  upperLayer(under = '', opts: { filesOnly?: boolean } = {}): string[] {
+    const find = ['find', join(this.stage, 'upper', under), '-mindepth', '1', ...(opts.filesOnly ? ['!', '-type', 'd'] : [])];
+    const r = spawnSync('nsenter', ['-t', String(this.holder.pid), '-m', '--', ...find], { encoding: 'utf8' });
     const prefix = join(this.stage, 'upper');
     return (r.stdout ?? '')
       .split('\n')
@@ -491,3 +495,38 @@ export class SystemdContainer {
     }
   }
 }
+
+/**
+ * The host's state a real-systemd test must leave exactly as it found it: its service files,
+ * loopkeeper's paths, /etc/hosts, and whether `lo` carries any of `aliases` (addresses only the
+ * test uses: other programs on a shared machine may change `lo` meanwhile).
+ */
+export function hostSnapshot(aliases: string[] = []): Record<string, string> {
+  const list = (dir: string): string => {
+    if (!existsSync(dir)) return '-';
+    const out: string[] = [];
+    const walk = (d: string) => {
+      for (const e of readdirSync(d).sort()) {
+        const p = join(d, e);
+        out.push(p);
+        try {
+          if (statSync(p).isDirectory()) walk(p);
+        } catch {
+          /* dangling link */
+        }
+      }
+    };
+    walk(dir);
+    return out.join('\n');
+  };
+  const hash = (p: string) => (existsSync(p) ? createHash('sha256').update(readFileSync(p)).digest('hex') : '-');
+  return {
+    etcSystemd: list('/etc/systemd/system'),
+    etcLoopkeeper: list('/etc/loopkeeper'),
+    runLoopkeeper: list('/run/loopkeeper'),
+    varLib: list('/var/lib/loopkeeper'),
+    hosts: hash('/etc/hosts'),
+    lo: aliases.filter((a) => (networkInterfaces().lo ?? []).some((i) => i.address === a)).join(' ') || 'none of the test aliases',
+  };
+}
+

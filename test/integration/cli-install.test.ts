@@ -1,6 +1,6 @@
 // `loopkeeper install --root DIR` / `uninstall --root DIR` through the built CLI: the files a
 // package or a user gets, and that running either twice changes nothing.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MINIMAL_CONFIG, inertExample } from '../../src/service/install';
@@ -22,6 +22,7 @@ linux('install / uninstall --root (Linux, systemd)', () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const unit = readFileSync(unitPath(), 'utf8');
     expect(unit).toContain(`\nExecStart=${process.execPath} --max-semi-space-size=1 --lite-mode --no-expose-wasm ${DAEMON}\n`);
+    expect(unit).toContain(`\nExecStartPost=${process.execPath} ${join(REPO, 'dist', 'service', 'ready.js')}\n`);
     expect(unit).not.toMatch(/@[A-Z_]+@/);
     expect(statSync(unitPath()).mode & 0o777).toBe(0o644);
     const config = join(root, 'etc/loopkeeper/loopkeeper.yaml');
@@ -51,17 +52,33 @@ linux('install / uninstall --root (Linux, systemd)', () => {
     expect(statSync(unitPath()).mtimeMs).toBe(before);
   });
 
-  it('uninstall removes the unit, keeps the config, and a second uninstall is a no-op', () => {
+  it('install again changes nothing and says so in its summary', () => {
+    const r = cli(['install', '--root', root]);
+    expect(r.stdout).toContain(`The systemd service under ${root} was already installed: nothing changed, nothing was loaded.`);
+  });
+
+  it('uninstall removes everything install wrote, keeps a config the user edited; a second uninstall finds nothing', () => {
+    const config = join(root, 'etc/loopkeeper/loopkeeper.yaml');
     const r = cli(['uninstall', '--root', root]);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(existsSync(unitPath())).toBe(false);
-    expect(existsSync(join(root, 'etc/loopkeeper/loopkeeper.yaml'))).toBe(true);
     expect(r.stdout).toContain(`removed   ${unitPath()}\n`);
-    expect(r.stdout).toContain(`kept      ${join(root, 'etc/loopkeeper')} (your config)\n`);
+    expect(r.stdout).toContain(`removed   ${config}\n`);
+    expect(r.stdout).toContain(`removed   ${join(root, 'etc/loopkeeper')}\n`);
     expect(r.stdout).toMatch(/`loopkeeper down` removes them/);
+    expect(existsSync(join(root, 'etc/loopkeeper'))).toBe(false);
+
+    expect(cli(['install', '--root', root]).code).toBe(0);
+    writeFileSync(config, 'version: 1\naliases: [127.0.0.9]\n');
+    const edited = cli(['uninstall', '--root', root]);
+    expect(edited.code).toBe(0);
+    expect(edited.stdout).toContain(`kept      ${config} (your config: it differs from the one install wrote)\n`);
+    expect(readFileSync(config, 'utf8')).toBe('version: 1\naliases: [127.0.0.9]\n');
+
     const again = cli(['uninstall', '--root', root]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain(`absent    ${unitPath()}\n`);
+    expect(again.stdout).toContain(`loopkeeper is not installed here (${unitPath()} does not exist): there was nothing to remove.\n`);
   });
 
   it('without --root and not root: exit 1 with the exact sudo command, nothing done', () => {

@@ -5,16 +5,15 @@
 // under the full hardening, the daemon stops its own config-loader child, and uninstall removes
 // everything install wrote. Nothing reaches the host. The numbers the suite measures (security
 // score, start-to-active times, dependents' results) are printed at the end.
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { DAEMON, REPO, assertBuilt } from '../helpers/cli';
-import { describeWithSystemd, REPO_INSIDE, SystemdContainer } from '../helpers/systemd-container';
+import { describeWithSystemd, hostSnapshot, REPO_INSIDE, SystemdContainer } from '../helpers/systemd-container';
 
 const SOCKET = '/run/loopkeeper/loopkeeper.sock';
 const UNIT = '/etc/systemd/system/loopkeeper.service';
 const WANTS_LINK = '/etc/systemd/system/multi-user.target.wants/loopkeeper.service';
 const ALIAS6 = 'fd00::2';
+/** An alias only this suite uses: the host's lo must never get it. */
+const EDIT_ALIAS = 'fd00::7e57';
 const CONFIG = `version: 1
 aliases:
   - 127.0.0.2
@@ -67,36 +66,6 @@ interface Report {
 }
 const report: Report = { bootMs: [], startToActiveMs: [], dependentsOnRestart: [] };
 
-/** Host state the suite must leave exactly as it found it. */
-function hostSnapshot(): Record<string, string> {
-  const list = (dir: string): string => {
-    if (!existsSync(dir)) return '-';
-    const out: string[] = [];
-    const walk = (d: string) => {
-      for (const e of readdirSync(d).sort()) {
-        const p = join(d, e);
-        out.push(p);
-        try {
-          if (statSync(p).isDirectory()) walk(p);
-        } catch {
-          /* dangling link */
-        }
-      }
-    };
-    walk(dir);
-    return out.join('\n');
-  };
-  const hash = (p: string) => (existsSync(p) ? createHash('sha256').update(readFileSync(p)).digest('hex') : '-');
-  return {
-    etcSystemd: list('/etc/systemd/system'),
-    etcLoopkeeper: list('/etc/loopkeeper'),
-    runLoopkeeper: list('/run/loopkeeper'),
-    varLib: list('/var/lib/loopkeeper'),
-    hosts: hash('/etc/hosts'),
-    lo: readFileSync('/proc/net/if_inet6', 'utf8') + JSON.stringify(require('node:os').networkInterfaces().lo ?? null),
-  };
-}
-
 describeWithSystemd('loopkeeper under real systemd (install, readiness, reload, drift, stop, uninstall)', () => {
   let c: SystemdContainer;
   let before: Record<string, string>;
@@ -115,21 +84,33 @@ describeWithSystemd('loopkeeper under real systemd (install, readiness, reload, 
     c.exec(['curl', '-sS', '-X', method, '--unix-socket', SOCKET, '-w', '\\n%{http_code}', `http://localhost${path}`]);
   const loAddresses = () =>
     (JSON.parse(c.ok(['ip', '-j', 'addr', 'show', 'dev', 'lo'])) as Array<{ addr_info: Array<{ local: string }> }>)[0]!.addr_info.map((a) => a.local);
-  const journal = (args: string[]) => c.exec(['journalctl', '--no-pager', '-o', 'cat', ...args]).stdout;
-  const dependentResults = (): Record<string, string> => {
+  /** The journal as it is now (after --sync: journald has stored what it had received). */
+  const journal = (args: string[]) => {
+    c.exec(['journalctl', '--sync']);
+    return c.exec(['journalctl', '--no-pager', '-o', 'cat', ...args]).stdout;
+  };
+  /** The journal once it holds what `expected` looks for: services' output reaches journald on its own streams. */
+  const journalWith = (args: string[], expected: (text: string) => boolean) => until(() => {
+    const text = journal(args);
+    return expected(text) && text;
+  });
+  /** Each dependent's state, invocation and output line ("bound …" or "bind … failed"). */
+  const dependentResults = async (): Promise<Record<string, string>> => {
     const out: Record<string, string> = {};
     for (const unit of Object.keys(DEPENDENTS)) {
       const p = show(unit, ['ActiveState', 'Result', 'ExecMainStatus', 'InvocationID']);
       out[unit] = `${p.ActiveState}/${p.Result}/exit ${p.ExecMainStatus}`;
       out[`${unit}#id`] = p.InvocationID!;
-      out[`${unit}#log`] = journal([`_SYSTEMD_INVOCATION_ID=${p.InvocationID}`]).trim();
+      out[`${unit}#log`] = p.InvocationID
+        ? (await journalWith([`_SYSTEMD_INVOCATION_ID=${p.InvocationID}`], (t) => /bound|failed/.test(t))).trim()
+        : '';
     }
     return out;
   };
 
   beforeAll(async () => {
     assertBuilt();
-    before = hostSnapshot();
+    before = hostSnapshot([EDIT_ALIAS]);
     c = await SystemdContainer.create({ repo: REPO });
     await c.start();
     c.writeFile('/etc/loopkeeper/loopkeeper.yaml', CONFIG);
@@ -152,7 +133,7 @@ describeWithSystemd('loopkeeper under real systemd (install, readiness, reload, 
     );
   });
 
-  it('install: the unit is enabled and active only once the daemon answers, with the aliases in place', () => {
+  it('install: the unit is enabled and active only once the daemon answers, with the aliases in place', async () => {
     const r = c.loopkeeper(['install']);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toContain(`wrote     ${UNIT}\n`);
@@ -166,7 +147,7 @@ describeWithSystemd('loopkeeper under real systemd (install, readiness, reload, 
     expect(unit).toContain(`ExecStart=${process.execPath} --max-semi-space-size=1 --lite-mode --no-expose-wasm ${REPO_INSIDE}/dist/daemon/main.js\n`);
     expect(unit).toContain(`ExecStartPost=${process.execPath} ${REPO_INSIDE}/dist/service/ready.js\n`);
     // Active means the first reconcile is done: the readiness step logged it, the aliases are there.
-    expect(journal(['-u', 'loopkeeper.service'])).toMatch(/loopkeeperd is ready: the first reconcile has finished/);
+    await journalWith(['-u', 'loopkeeper.service'], (t) => /loopkeeperd is ready: the first reconcile has finished/.test(t));
     expect(loAddresses()).toEqual(expect.arrayContaining(['127.0.0.2', ALIAS6]));
     const status = curl('/v1/status');
     expect(status.code).toBe(0);
@@ -225,8 +206,8 @@ describeWithSystemd('loopkeeper under real systemd (install, readiness, reload, 
     c.ok(['systemctl', 'enable', ...Object.keys(DEPENDENTS)]);
     await c.reboot();
     // A new network namespace: lo had no alias until the daemon added it during this boot.
-    expect(addedAlias(journal(['-b', '-u', 'loopkeeper.service']))).toBe(true);
-    const r = dependentResults();
+    await journalWith(['-b', '-u', 'loopkeeper.service'], addedAlias);
+    const r = await dependentResults();
     report.dependentsAtBoot = r;
     report.startToActiveMs.push(startToActiveMs());
     for (const unit of Object.keys(DEPENDENTS)) {
@@ -252,16 +233,16 @@ describeWithSystemd('loopkeeper under real systemd (install, readiness, reload, 
     c.ok(['systemctl', 'daemon-reload']);
     try {
       for (let i = 1; i <= 5; i++) {
-        const ids = dependentResults();
+        const ids = await dependentResults();
         c.ok(['systemctl', 'restart', 'loopkeeper.service']);
         report.startToActiveMs.push(startToActiveMs());
         // `restart` returns when loopkeeper is active; the dependents' restarts (propagated by
         // Requires= / PartOf=) run right after: wait for their state to settle.
         await until(() => Object.keys(DEPENDENTS).every((u) => !/activating|deactivating/.test(show(u, ['ActiveState']).ActiveState!)));
-        const r = dependentResults();
+        const r = await dependentResults();
         report.dependentsOnRestart.push(r);
-        const daemonLog = journal([`_SYSTEMD_INVOCATION_ID=${show('loopkeeper.service', ['InvocationID']).InvocationID}`]);
-        expect(addedAlias(daemonLog)).toBe(true); // it had to add the alias again
+        // This daemon had to add the alias again (it logged the change before it was ready).
+        await journalWith([`_SYSTEMD_INVOCATION_ID=${show('loopkeeper.service', ['InvocationID']).InvocationID}`], addedAlias);
         for (const unit of Object.keys(DEPENDENTS)) {
           expect({ restart: i, unit, rerun: r[`${unit}#id`] !== ids[`${unit}#id`], result: r[unit], log: r[`${unit}#log`] }).toEqual({
             restart: i,
@@ -281,27 +262,29 @@ describeWithSystemd('loopkeeper under real systemd (install, readiness, reload, 
   it('reload: `systemctl reload` sends SIGHUP and the daemon re-reads the config and applies the edit', async () => {
     // The edited config is bind-mounted over the file: no inotify event, so only the reload can
     // make the daemon see it (the file watch would otherwise pick up an edit by itself).
-    c.writeFile('/etc/lk-test/edited.yaml', CONFIG.replace('  - 127.0.0.2\n', '  - 127.0.0.2\n  - fd00::7\n'));
+    c.writeFile('/etc/lk-test/edited.yaml', CONFIG.replace('  - 127.0.0.2\n', `  - 127.0.0.2\n  - ${EDIT_ALIAS}\n`));
     c.ok(['mount', '--bind', '/etc/lk-test/edited.yaml', '/etc/loopkeeper/loopkeeper.yaml']);
     try {
       const pid = mainPid();
-      expect(loAddresses()).not.toContain('fd00::7');
+      expect(loAddresses()).not.toContain(EDIT_ALIAS);
       c.ok(['systemctl', 'reload', 'loopkeeper.service']);
       // Synchronise on the daemon's own log line for the change (bounded: a hang fails clearly).
-      const line = await until(() => journal(['-u', 'loopkeeper.service', '--since', '-5min']).split('\n').find((l) => /"msg":"changed"/.test(l) && /fd00::7/.test(l)));
-      expect(JSON.parse(line)).toMatchObject({ trigger: 'signal', change: { kind: 'alias', action: 'add', address: 'fd00::7' } });
+      const changed = (l: string) => /"msg":"changed"/.test(l) && l.includes(EDIT_ALIAS);
+      const text = await journalWith(['-u', 'loopkeeper.service', '--since', '-5min'], (t) => t.split('\n').some(changed));
+      const line = text.split('\n').find(changed)!;
+      expect(JSON.parse(line)).toMatchObject({ trigger: 'signal', change: { kind: 'alias', action: 'add', address: EDIT_ALIAS } });
       expect(journal(['-u', 'loopkeeper.service'])).toMatch(/SIGHUP: reloading the config and reconciling/);
-      expect(loAddresses()).toContain('fd00::7');
+      expect(loAddresses()).toContain(EDIT_ALIAS);
       expect(mainPid()).toBe(pid); // reloaded, not restarted
     } finally {
       c.ok(['umount', '/etc/loopkeeper/loopkeeper.yaml']);
       c.ok(['systemctl', 'reload', 'loopkeeper.service']);
-      // The next test starts once this reload has been applied (fd00::7 pruned again).
-      await until(() => !loAddresses().includes('fd00::7'));
+      // The next test starts once this reload has been applied (the edit's alias pruned again).
+      await until(() => !loAddresses().includes(EDIT_ALIAS));
     }
   });
 
-  it('drift: an alias deleted by hand is put back by the hardened daemon', () => {
+  it('drift: an alias deleted by hand is put back by the hardened daemon', async () => {
     const drift = () => JSON.parse(curl('/v1/status').stdout.split(/\n(?=\d+$)/)[0]!).drift.repairs as number;
     const repairs = drift();
     c.ok(['ip', 'addr', 'del', `${ALIAS6}/128`, 'dev', 'lo']);
@@ -312,7 +295,7 @@ describeWithSystemd('loopkeeper under real systemd (install, readiness, reload, 
     expect(r.code).toBe(0);
     expect(loAddresses()).toContain(ALIAS6);
     expect(drift()).toBe(repairs + 1);
-    expect(journal(['-u', 'loopkeeper.service'])).toMatch(/"msg":"drift repaired"/);
+    await journalWith(['-u', 'loopkeeper.service'], (t) => /"msg":"drift repaired"/.test(t));
   });
 
   it('stop: the daemon, not systemd, ends its config-loader child (KillMode=mixed)', async () => {
@@ -328,8 +311,8 @@ describeWithSystemd('loopkeeper under real systemd (install, readiness, reload, 
       expect(c.ok(['cat', `/proc/${child}/cgroup`])).toMatch(/loopkeeper\.service/);
       c.ok(['systemctl', 'stop', 'loopkeeper.service']);
       expect(c.readFile('/etc/lk-test/child.log')).toBe(`started ${child}\nSIGTERM ${child}\n`);
-      const log = journal([`_SYSTEMD_INVOCATION_ID=${invocation}`]);
-      expect(log).toMatch(new RegExp(`"pids":\\[${child}\\].*"msg":"stopped the config loader that was running"`));
+      const stoppedIt = new RegExp(`"pids":\\[${child}\\].*"msg":"stopped the config loader that was running"`);
+      await journalWith([`_SYSTEMD_INVOCATION_ID=${invocation}`], (t) => stoppedIt.test(t));
       // systemd had nothing left to kill: no "Killing process … with signal SIGKILL", a clean result.
       expect(journal(['-u', 'loopkeeper.service', '--since', '-5min'])).not.toMatch(/Killing process \d+ .*SIGKILL/);
       expect(show('loopkeeper.service', ['Result', 'ActiveState'])).toEqual({ Result: 'success', ActiveState: 'inactive' });
@@ -414,7 +397,7 @@ describeWithSystemd('loopkeeper under real systemd (install, readiness, reload, 
   it('leaves nothing on the host: its /etc, /run, /var/lib, hosts file, lo and cgroups are as before', async () => {
     await c.destroy();
     expect(c.cgroupsLeft).toEqual([]);
-    expect(hostSnapshot()).toEqual(before);
+    expect(hostSnapshot([EDIT_ALIAS])).toEqual(before);
     // The host's own files were never the ones tested.
     expect(DAEMON.startsWith(REPO)).toBe(true);
   });

@@ -21,6 +21,13 @@ function context(platform: NodeJS.Platform, argv: string[]) {
 }
 
 const failing = { run: () => Promise.reject(new Error('must not run')) };
+/** A running system where every path exists and the daemon answers. */
+const noHost = {
+  exists: async () => true,
+  realpath: async (p: string) => p,
+  waitForDaemon: async () => ({ ok: true as const }),
+  tail: async () => null,
+};
 
 describe('install / uninstall commands', () => {
   it('without --root and without root: exit 1 and the exact sudo command, nothing written or run', async () => {
@@ -44,14 +51,71 @@ describe('install / uninstall commands', () => {
     expect(text).toContain(`Installed the systemd service under ${dir}; nothing was loaded.`);
   });
 
-  it('uninstall says the config and state stay and how to remove aliases and the hosts block', async () => {
+  it('uninstall of an install: removes it, says the state stays and how to remove aliases and the hosts block', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lk-cmd-'));
-    const { ctx, out } = context('darwin', ['node', 'main.js', 'uninstall', '--root', dir]);
-    expect(await runServiceCommand('uninstall', ctx, { root: dir }, { uid: 0, runner: failing })).toBe(0);
+    const deps = { uid: 0, runner: failing, daemonPath: '/opt/lk/dist/daemon/main.js' };
+    expect(await runServiceCommand('install', context('darwin', []).ctx, { root: dir }, deps)).toBe(0);
+    const { ctx, out, err } = context('darwin', ['node', 'main.js', 'uninstall', '--root', dir]);
+    expect(await runServiceCommand('uninstall', ctx, { root: dir }, deps)).toBe(0);
     const text = out.join('');
-    expect(text).toContain(`absent    ${join(dir, 'Library/LaunchDaemons/dev.loopkeeper.daemon.plist')}\n`);
-    expect(text).toContain(`kept      ${join(dir, 'var/db/loopkeeper')} (the ownership ledger and hosts backups)\n`);
-    expect(text).toMatch(/`loopkeeper down` removes them/);
+    expect(text).toContain(`removed   ${join(dir, 'Library/LaunchDaemons/dev.loopkeeper.daemon.plist')}\n`);
+    expect(text).toContain(`kept      ${join(dir, 'var/db/loopkeeper')} (the ownership ledger and hosts backups; \`loopkeeper down\` uses them)\n`);
+    expect(text).toMatch(/^Removed the launchd service \(.*\) and the files install wrote\. .*`loopkeeper down` removes them/m);
+    expect(err).toEqual([]);
+  });
+
+  it('a second uninstall says there was nothing to remove', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lk-cmd-'));
+    const { ctx, out } = context('linux', ['node', 'main.js', 'uninstall', '--root', dir]);
+    expect(await runServiceCommand('uninstall', ctx, { root: dir }, { uid: 0, runner: failing })).toBe(0);
+    expect(out.join('')).toMatch(
+      new RegExp(`^loopkeeper is not installed here \\(${dir}/etc/systemd/system/loopkeeper\\.service does not exist\\): there was nothing to remove\\.$`, 'm'),
+    );
+    expect(out.join('')).not.toMatch(/^Removed/m);
+  });
+
+  it('install without a service manager: exit 1, nothing written, and how to run the daemon in the foreground', async () => {
+    const { ctx, out, err } = context('linux', ['node', '/opt/lk/dist/cli/main.js', 'install']);
+    const host = { ...noHost, exists: async (p: string) => p !== '/run/systemd/system' };
+    const code = await runServiceCommand('install', ctx, {}, { uid: 0, runner: failing, host, nodePath: '/usr/bin/node', daemonPath: '/opt/lk/dist/daemon/main.js' });
+    expect(code).toBe(1);
+    expect(out).toEqual([]);
+    expect(err.join('')).toBe(
+      'loopkeeper: install refused: systemd is not running on this machine (/run/systemd/system does not exist: a container, WSL without ' +
+        'systemd, or another init system), so there is no service manager to install loopkeeper into.\n' +
+        'Nothing was written. Run the daemon in the foreground instead (it keeps the aliases and /etc/hosts as declared until you stop it):\n' +
+        '  sudo /usr/bin/node /opt/lk/dist/daemon/main.js\n' +
+        'or apply the config once with `sudo loopkeeper apply`.\n',
+    );
+  });
+
+  it('install whose service does not come up: prints the last log lines and exits 1', async () => {
+    const { ctx, err } = context('linux', ['node', 'main.js', 'install']);
+    const runner = {
+      run: async (argv: readonly string[]) => ({
+        argv,
+        code: argv[1] === 'enable' ? 1 : 0,
+        signal: null,
+        stdout: argv[0] === 'journalctl' ? 'Dec 01 node[7]: loopkeeperd: cannot listen\nDec 01 systemd[1]: Failed.\n' : '',
+        stderr: argv[1] === 'enable' ? 'Job for loopkeeper.service failed.\n' : '',
+      }),
+    };
+    // A real install (no --root), with the files it writes redirected to a temp directory.
+    const dir = mkdtempSync(join(tmpdir(), 'lk-cmd-'));
+    const code = await runServiceCommand('install', ctx, {}, {
+      uid: 0,
+      runner,
+      host: noHost,
+      daemonPath: '/opt/lk/dist/daemon/main.js',
+      nodePath: '/usr/bin/node',
+      systemRoot: dir,
+    });
+    expect(code).toBe(1);
+    expect(err.join('')).toBe(
+      "The service's last log lines (journalctl -u loopkeeper.service -n 20 --no-pager):\n" +
+        '  Dec 01 node[7]: loopkeeperd: cannot listen\n  Dec 01 systemd[1]: Failed.\n' +
+        'loopkeeper: install failed: `systemctl enable --now loopkeeper.service` exited with 1: Job for loopkeeper.service failed.\n',
+    );
   });
 
   it('refuses an empty --root rather than installing for real', async () => {
