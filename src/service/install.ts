@@ -401,17 +401,21 @@ export async function installService(opts: ServiceOptions): Promise<ServiceOutco
       const written = await session.put(SYSTEMD_UNIT_PATH, unit);
       await ensureConfigDir(session);
       if (!opts.activate) return;
-      // Always: a reload is cheap, and a previous run may have written the unit and then failed.
-      await session.run(['systemctl', 'daemon-reload']);
-      const wasActive = await systemdActive(session);
-      // `enable --now` returns once the unit is active, i.e. after its readiness step (the unit's
-      // ExecStartPost waits for the first reconcile), or fails when the daemon does not come up.
-      await startOrShowLog(session, ['systemctl', 'enable', '--now', SYSTEMD_UNIT_NAME]);
-      // `enable --now` leaves a running daemon on the old ExecStart.
-      if (written.changed && written.existed && wasActive) {
-        await startOrShowLog(session, ['systemctl', 'restart', SYSTEMD_UNIT_NAME]);
+      const before = await systemdState(session);
+      const inForce = !written.changed && before.NeedDaemonReload === 'no' && before.UnitFileState === 'enabled' && before.ActiveState === 'active';
+      // Installed, enabled, running on this very unit file: nothing to do but check it answers.
+      if (!inForce) {
+        // Also when the file is unchanged: a previous run may have written it and then failed.
+        await session.run(['systemctl', 'daemon-reload']);
+        // `enable --now` returns once the unit is active, i.e. after its readiness step (the unit's
+        // ExecStartPost waits for the first reconcile), or fails when the daemon does not come up.
+        await startOrShowLog(session, ['systemctl', 'enable', '--now', SYSTEMD_UNIT_NAME]);
+        // `enable --now` leaves a running daemon on the old ExecStart.
+        if (written.changed && written.existed && before.ActiveState === 'active') {
+          await startOrShowLog(session, ['systemctl', 'restart', SYSTEMD_UNIT_NAME]);
+        }
+        session.changed = true;
       }
-      if (!wasActive) session.changed = true;
       await waitUntilAnswering(session);
       return;
     }
@@ -431,10 +435,15 @@ export async function installService(opts: ServiceOptions): Promise<ServiceOutco
   });
 }
 
-/** `systemctl is-active` exits 0 for an active (or reloading) unit, non-zero otherwise. */
-async function systemdActive(session: Session): Promise<boolean> {
-  const r = await session.run(['systemctl', 'is-active', '--quiet', SYSTEMD_UNIT_NAME], () => true);
-  return r.code === 0;
+/** What systemd knows of the unit (an unknown unit: LoadState=not-found, UnitFileState empty). */
+async function systemdState(session: Session): Promise<Record<string, string>> {
+  const r = await session.run(['systemctl', 'show', SYSTEMD_UNIT_NAME, '--property=NeedDaemonReload,UnitFileState,ActiveState'], () => true);
+  const state: Record<string, string> = {};
+  for (const line of r.stdout.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) state[line.slice(0, eq)] = line.slice(eq + 1).trim();
+  }
+  return state;
 }
 
 /** Starts the unit; when that fails, keeps the service's last log lines for the user. */
@@ -565,7 +574,8 @@ export async function uninstallService(opts: ServiceOptions & { stateDir: string
       await session.remove(LAUNCHD_PLIST_PATH);
     }
     await removeConfig(session);
-    session.steps.push({ kind: 'kept', path: under(opts.root, opts.stateDir), note: 'the ownership ledger and hosts backups; `loopkeeper down` uses them' });
+    const state = under(opts.root, opts.stateDir);
+    if (await lexists(state)) session.steps.push({ kind: 'kept', path: state, note: 'the ownership ledger and hosts backups; `loopkeeper down` uses them' });
   }).then((outcome) => (!outcome.changed && outcome.ok ? { ...outcome, nothingToRemove: true } : outcome));
 }
 

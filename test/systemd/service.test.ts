@@ -197,6 +197,10 @@ describeWithSystemd('loopkeeper under real systemd (install, readiness, reload, 
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toContain(`unchanged ${UNIT}\n`);
     expect(r.stdout).not.toMatch(/^(wrote|updated|created|removed)\s/m);
+    // It only asked systemd (one read-only `systemctl show`): no reload, no enable, no restart.
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('ran '))).toEqual([
+      'ran       systemctl show loopkeeper.service --property=NeedDaemonReload,UnitFileState,ActiveState',
+    ]);
     expect(r.stdout).toMatch(/^loopkeeper was already installed and running: nothing changed/m);
     expect(stamp()).toBe(was);
     expect(mainPid()).toBe(pid);

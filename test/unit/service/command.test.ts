@@ -55,6 +55,7 @@ describe('install / uninstall commands', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lk-cmd-'));
     const deps = { uid: 0, runner: failing, daemonPath: '/opt/lk/dist/daemon/main.js' };
     expect(await runServiceCommand('install', context('darwin', []).ctx, { root: dir }, deps)).toBe(0);
+    require('node:fs').mkdirSync(join(dir, 'var/db/loopkeeper'), { recursive: true }); // what the daemon would have made
     const { ctx, out, err } = context('darwin', ['node', 'main.js', 'uninstall', '--root', dir]);
     expect(await runServiceCommand('uninstall', ctx, { root: dir }, deps)).toBe(0);
     const text = out.join('');

@@ -24,6 +24,21 @@ function fakeRunner(answers: (argv: readonly string[]) => Partial<RunResult> = (
   };
 }
 
+/** systemctl as a fake that keeps the unit's state: enable --now makes it enabled and active. */
+function systemdRunner(state: { enabled: boolean; active: boolean; needReload: boolean } = { enabled: false, active: false, needReload: false }) {
+  const runner = fakeRunner((argv) => {
+    if (argv[1] === 'show') {
+      return { stdout: `NeedDaemonReload=${state.needReload ? 'yes' : 'no'}\nUnitFileState=${state.enabled ? 'enabled' : ''}\nActiveState=${state.active ? 'active' : 'inactive'}\n` };
+    }
+    if (argv[1] === 'daemon-reload') state.needReload = false;
+    if (argv[1] === 'enable') Object.assign(state, { enabled: true, active: true });
+    return {};
+  });
+  return Object.assign(runner, { state });
+}
+
+const SHOW = 'systemctl show loopkeeper.service --property=NeedDaemonReload,UnitFileState,ActiveState';
+
 /** The running system as install sees it: which paths exist, whether the daemon answers. */
 function fakeHost(opts: { missing?: string[]; realpaths?: Record<string, string>; answers?: boolean; log?: string | null } = {}) {
   const waits: Array<{ socket: string; withinMs: number }> = [];
@@ -111,32 +126,42 @@ describe('install on Linux', () => {
   });
 
   it('without --root reloads systemd, enables and starts the service, then waits until the daemon answers', async () => {
-    const { runner, options, host } = setup('linux', { activate: true });
-    runner.run = fakeRunner((argv) => (argv[1] === 'is-active' ? { code: 3 } : {})).run;
-    const calls: string[] = [];
-    const inner = runner.run;
-    runner.run = (argv, o) => (calls.push(argv.join(' ')), inner(argv, o));
-    const r = await installService(options);
-    expect(r.ok).toBe(true);
-    expect(calls).toEqual(['systemctl daemon-reload', 'systemctl is-active --quiet loopkeeper.service', 'systemctl enable --now loopkeeper.service']);
+    const { options, host } = setup('linux', { activate: true });
+    const runner = systemdRunner();
+    const r = await installService({ ...options, runner });
+    expect(r).toMatchObject({ ok: true, changed: true });
+    expect(runner.calls).toEqual([SHOW, 'systemctl daemon-reload', 'systemctl enable --now loopkeeper.service']);
     expect((host as ReturnType<typeof fakeHost>).waits).toEqual([{ socket: '/run/loopkeeper/loopkeeper.sock', withinMs: 10000 }]);
   });
 
-  it('restarts a running service whose unit changed (enable --now would keep the old ExecStart), not an unchanged one', async () => {
-    const { runner, options } = setup('linux', { activate: true });
-    await installService(options);
+  it('again, with the unit enabled and running on the same file: asks systemd, changes nothing, runs nothing else', async () => {
+    const { options } = setup('linux', { activate: true });
+    const runner = systemdRunner();
+    await installService({ ...options, runner });
     runner.calls.length = 0;
-    const again = await installService(options);
-    expect(runner.calls).toEqual(['systemctl daemon-reload', 'systemctl is-active --quiet loopkeeper.service', 'systemctl enable --now loopkeeper.service']);
-    expect(again.changed).toBe(false);
+    const again = await installService({ ...options, runner });
+    expect(again).toMatchObject({ ok: true, changed: false });
+    expect(runner.calls).toEqual([SHOW]);
+    // Stopped, disabled, or systemd holding an older copy of the file: install puts it back in force.
+    for (const drift of [{ active: false }, { enabled: false }, { needReload: true }]) {
+      Object.assign(runner.state, { enabled: true, active: true, needReload: false }, drift);
+      runner.calls.length = 0;
+      const r = await installService({ ...options, runner });
+      expect({ drift, changed: r.changed, calls: runner.calls }).toEqual({
+        drift,
+        changed: true,
+        calls: [SHOW, 'systemctl daemon-reload', 'systemctl enable --now loopkeeper.service'],
+      });
+    }
+  });
+
+  it('restarts a running service whose unit changed (enable --now would keep the old ExecStart)', async () => {
+    const { options } = setup('linux', { activate: true });
+    const runner = systemdRunner();
+    await installService({ ...options, runner });
     runner.calls.length = 0;
-    await installService({ ...options, paths: { ...options.paths, node: '/usr/local/bin/node' } });
-    expect(runner.calls).toEqual([
-      'systemctl daemon-reload',
-      'systemctl is-active --quiet loopkeeper.service',
-      'systemctl enable --now loopkeeper.service',
-      'systemctl restart loopkeeper.service',
-    ]);
+    await installService({ ...options, runner, paths: { ...options.paths, node: '/usr/local/bin/node' } });
+    expect(runner.calls).toEqual([SHOW, 'systemctl daemon-reload', 'systemctl enable --now loopkeeper.service', 'systemctl restart loopkeeper.service']);
   });
 
   it('a failing start: says which command failed and keeps the last lines of the journal', async () => {
@@ -310,6 +335,7 @@ describe('uninstall', () => {
   it('Linux: disables and stops, removes the unit and what install wrote, reloads; keeps state; a second run finds nothing', async () => {
     const { root, options } = setup('linux', { activate: true });
     await installService(options);
+    mkdirSync(join(root, STATE), { recursive: true }); // made by systemd's StateDirectory=, not by install
     const runner = fakeRunner();
     const r = await uninstallService({ ...options, runner, stateDir: STATE });
     expect(r).toMatchObject({ ok: true, changed: true, problems: [] });
