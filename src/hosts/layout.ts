@@ -9,7 +9,7 @@
 // with no extra marker text. A file that did end in a newline gets a block whose END line is
 // terminated, and nothing before the block is touched.
 import { markerOf, type MarkerKind } from './markers';
-import { lineNumberAt, type Eol } from './text';
+import { lineNumberAt, majorityEol, type Eol } from './text';
 
 export interface HostsDamage {
   message: string;
@@ -95,6 +95,23 @@ function describeDamage(text: string, hits: MarkerHit[]): HostsDamage {
   return { message: `the loopkeeper block is damaged: ${what}`, lines };
 }
 
+/**
+ * The file before an unterminated block that ends it, without the separator loopkeeper put there
+ * (see the comment at the top). loopkeeper writes the separator in the block's own line ending,
+ * chosen as the majority of the file without the block; only a separator that fits that is
+ * taken away. The case that needs the check: a block using LF after a line ending in CRLF. If
+ * loopkeeper had written it, the file ended in a lone CR and was mostly LF: taking the LF leaves
+ * that CR. Otherwise (a mostly-CRLF file: the block was made by hand or by another tool) the CRLF
+ * terminates someone's line, and taking only its LF would leave a stray CR and lose a byte on
+ * `down` (found by fuzzing): nothing is taken then, and the block gets a terminator when updated.
+ */
+function withoutOurSeparator(before: string, sep: Eol): string {
+  if (!before.endsWith(sep)) return before;
+  const rest = before.slice(0, before.length - sep.length);
+  if (sep === '\n' && rest.endsWith('\r') && majorityEol(rest) !== '\n') return before;
+  return rest;
+}
+
 export function locateBlock(text: string): Layout {
   const hits = findMarkers(text);
   if (hits.length === 0) return { kind: 'none', original: text, earlierEnd: text.length };
@@ -105,13 +122,7 @@ export function locateBlock(text: string): Layout {
   const before = text.slice(0, begin!.start);
   const after = text.slice(end!.end);
   const endHasEol = end!.eol !== '';
-  let original: string;
-  if (endHasEol) original = before + after;
-  else {
-    // The block ends the file without a final newline: the separator before it is ours.
-    const sep = begin!.eol as Eol;
-    original = before.endsWith(sep) ? before.slice(0, before.length - sep.length) : before;
-  }
+  const original = endHasEol ? before + after : withoutOurSeparator(before, begin!.eol as Eol);
   return {
     kind: 'block',
     before,

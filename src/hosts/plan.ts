@@ -73,6 +73,9 @@ function compose(text: string, layout: Exclude<Layout, { kind: 'damaged' }>, wan
   const o = layout.original;
   // Only a hand-made block can end an otherwise empty file unterminated: give it its newline.
   if (o === '') return block + eol;
+  // The separator before it was not ours (layout.ts): the file did end in a newline, so the
+  // block is terminated from now on, like one loopkeeper adds to such a file.
+  if (o === layout.before) return layout.before + block + eol;
   const head = o + eol;
   return head === layout.before && block === layout.block ? null : head + block;
 }
