@@ -42,6 +42,12 @@ export interface TrustOptions {
    * existing ancestor instead, as the directory it will be created in.
    */
   mayBeMissing?: boolean;
+  /**
+   * Judge the path itself as an ancestor: a root-owned sticky directory (/tmp) is fine. For the
+   * directory that holds a file root writes by rename: nobody else can replace what root put in
+   * a sticky directory, just as for any other ancestor.
+   */
+  asAncestor?: boolean;
   /** Owners allowed besides root; default the effective uid of this process. */
   trustedUids?: readonly number[];
   /** How the path is named in messages (default the path itself). */
@@ -101,7 +107,7 @@ export function checkTrusted(path: string, opts: TrustOptions): TrustProblem[] {
     problems.push({ path: real, kind: 'type', message: `${shown} is not a ${opts.expect === 'file' ? 'regular file' : 'directory'}` });
     return problems;
   }
-  problems.push(...ownerAndMode(real, st, trusted, shown, false));
+  problems.push(...ownerAndMode(real, st, trusted, shown, opts.asAncestor ?? false));
   if (real !== '/') problems.push(...checkAncestors(dirname(real), trusted, fs, shown));
   return problems;
 }

@@ -1,36 +1,31 @@
 // Applying a plan to the real file: backup, temp file + fsync + rename (or an in-place write
-// where rename cannot work), never clobbering an edit another program made meanwhile.
+// where rename cannot work), never clobbering an edit another program made meanwhile. The file
+// operations themselves are the one atomic writer's (fs/atomic.ts), through the file-system seam.
 //
 // The file operations are synchronous on purpose: the check "is the file still what we planned
 // from?" and the rename that follows must sit as close together as possible, with nothing of
 // ours interleaved between them.
-import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fchmodSync,
-  fchownSync,
-  fstatSync,
-  fsyncSync,
-  ftruncateSync,
-  lstatSync,
-  openSync,
-  readdirSync,
-  readlinkSync,
-  readSync,
-  realpathSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-  type Stats,
-} from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DesiredHost } from '../model';
 import { saveBackup } from './backups';
 import { planHosts, type HostsPlan } from './plan';
 import { planHostsCached } from './plan-cache';
 import { messageOf } from '../errors';
+import {
+  closeQuietly,
+  createTemp,
+  FileWriteError,
+  removeStaleTemps as removeStaleTempsIn,
+  syncDir,
+  TEMP_PREFIX as TEMP,
+  unlinkQuietly,
+  writeInPlace,
+  type WriteOutcome,
+} from '../fs/atomic';
+import { codeOf, explain, realFs, type FileSystem } from '../fs/seam';
+import { checkTrusted } from '../fs/trust';
+import { StateDirError } from '../fs/state-dir';
 
 export interface HostsApplyOutcome {
   plan: HostsPlan;
@@ -45,6 +40,8 @@ export interface HostsApplyOptions {
   stateDir: string;
   /** Plan only: nothing is written, not even a backup. */
   dryRun?: boolean;
+  /** The file-system seam (tests inject faults through it); node:fs by default. */
+  fs?: FileSystem;
 }
 
 /** Seams for tests: simulate another writer, or a file rename cannot replace. */
@@ -55,14 +52,35 @@ export interface WriterHooks {
   rename?: (from: string, to: string) => void;
 }
 
+/**
+ * Why a write did not happen (or not cleanly), as a value decided where the fact is known:
+ * - StateDirUnusable: the backup could not be kept (state dir refused, full, read-only); the
+ *   hosts file was not touched. The state dir is to blame and the message says so.
+ * - HostsDirUnsafe: the directory holding the hosts file (or a symlinked file's target) fails
+ *   the owner/mode rules; nothing was read through the link, nothing written.
+ * - HostsNotWritten: the new content could not be put in place; the file is unchanged.
+ * - HostsRestored: an in-place write failed half-way; the old bytes were written back.
+ * - HostsDamaged: an in-place write failed and the old bytes could not be written back.
+ */
+export type HostsFailure = 'StateDirUnusable' | 'HostsDirUnsafe' | 'HostsNotWritten' | 'HostsRestored' | 'HostsDamaged';
+
+export class HostsWriteError extends Error {
+  constructor(
+    message: string,
+    readonly reason: HostsFailure,
+    /** The backup taken before the failed write, if any (to compare or restore from). */
+    readonly backupPath: string | null = null,
+  ) {
+    super(message);
+    this.name = 'HostsWriteError';
+  }
+}
+
 /** After this many attempts in a row that found the file changed, give up (and say why). */
 export const MAX_ATTEMPTS = 5;
-export const TEMP_PREFIX = '.loopkeeper-tmp-';
+export const TEMP_PREFIX = TEMP;
 /** How long writes into a just-replaced file are waited for (see the rename step). */
 const LATE_WRITE_GRACE_MS = 10;
-const TEMP_NAME = /^\.loopkeeper-tmp-(\d+)-[0-9a-f]+$/;
-/** No live write holds a temp file this long; older ones are debris whoever left them. */
-const TEMP_MAX_AGE_MS = 60 * 60 * 1000;
 
 interface Snapshot {
   content: Buffer;
@@ -76,15 +94,16 @@ export async function applyHosts(
   opts: HostsApplyOptions,
   hooks: WriterHooks = {},
 ): Promise<HostsApplyOutcome> {
-  const target = resolveTarget(path);
-  let snap = readTarget(target, path, true);
+  const fs = opts.fs ?? realFs;
+  const target = resolveTarget(path, 0, fs);
+  let snap = readTarget(fs, target, path, true);
   let plan = planHostsCached(snap.content, desired);
   if (plan.next === null || opts.dryRun) {
     return { plan, written: false, method: null, backupPath: null, attempts: 1 };
   }
   const meta = snap.stat;
   const dir = dirname(target);
-  removeStaleTemps(dir);
+  removeStaleTempsIn(dir, Date.now(), fs);
 
   // The loop's state. `base`: the content to plan from, holding every edit of others we know of.
   // `expected`: what the target must hold at commit time (if it holds anything else, someone
@@ -116,27 +135,32 @@ export async function applyHosts(
     if (next.equals(expected)) return { plan, written: method !== null, method, backupPath, attempts: attempt };
     const ours = lastWritten !== null && expected.equals(lastWritten);
     if (meta !== null && !ours && (backedUp === null || !backedUp.equals(expected))) {
-      backupPath = saveBackup(opts.stateDir, expected);
+      backupPath = keepBackup(opts.stateDir, expected, path, fs);
       backedUp = expected;
     }
-    const temp = writeTemp(dir, next, meta);
+    let temp: { path: string; ownerKept: boolean };
+    try {
+      temp = createTemp(dir, next, { like: meta, fs });
+    } catch (e) {
+      throw notWritten(path, e, backupPath);
+    }
     hooks.beforeCommit?.(attempt, target);
 
     // Held across the rename: a program that opened the old file before it and writes after our
     // check writes into this inode, and we read that back below.
-    const oldFd = openOld(target);
+    const oldFd = openOld(fs, target);
     let now: Buffer;
     try {
-      now = readTarget(target, path).content;
+      now = readTarget(fs, target, path).content;
     } catch (e) {
-      closeQuietly(oldFd);
-      unlinkQuietly(temp.path);
+      closeQuietly(fs, oldFd);
+      unlinkQuietly(fs, temp.path);
       throw e;
     }
     if (!now.equals(expected)) {
       // Someone else edited the file since we read it: merge again from their version.
-      closeQuietly(oldFd);
-      unlinkQuietly(temp.path);
+      closeQuietly(fs, oldFd);
+      unlinkQuietly(fs, temp.path);
       adopt(now);
       expected = now;
       continue;
@@ -145,40 +169,43 @@ export async function applyHosts(
     let how: 'rename' | 'in-place';
     if (temp.ownerKept) {
       try {
-        (hooks.rename ?? renameSync)(temp.path, target);
+        (hooks.rename ?? fs.rename)(temp.path, target);
         how = 'rename';
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' && !exists(temp.path)) {
+        const code = codeOf(e);
+        if (code === 'ENOENT' && !exists(fs, temp.path)) {
           // Our temp file vanished (another writer's clean-up misjudged it): just try again.
-          closeQuietly(oldFd);
+          closeQuietly(fs, oldFd);
           continue;
         }
+        unlinkQuietly(fs, temp.path);
         if (code !== 'EBUSY' && code !== 'EXDEV') {
-          closeQuietly(oldFd);
-          unlinkQuietly(temp.path);
-          throw new Error(`cannot replace ${target}: ${messageOf(e)}`);
+          closeQuietly(fs, oldFd);
+          throw new HostsWriteError(
+            `cannot replace ${target}: ${explain(e)}; the hosts file was not written (its content is unchanged)`,
+            'HostsNotWritten',
+            backupPath,
+          );
         }
         // A bind-mounted file (containers, systemd ReadWritePaths) cannot be replaced.
-        unlinkQuietly(temp.path);
-        writeInPlace(target, next);
+        inPlace(fs, target, path, next, expected, backupPath, oldFd);
         how = 'in-place';
       }
     } else {
       // We could not give the temp file the original owner (not root): keep the inode instead.
-      unlinkQuietly(temp.path);
-      writeInPlace(target, next);
+      unlinkQuietly(fs, temp.path);
+      inPlace(fs, target, path, next, expected, backupPath, oldFd);
       how = 'in-place';
     }
     method = how;
     lastWritten = next;
-    if (how === 'rename') fsyncDir(dir);
+    if (how === 'rename') syncDir(dir, fs);
 
     // A program that opened the old file just before the rename may not have written yet (it
     // can be descheduled between open and write): give it a moment before looking.
     if (oldFd !== null && how === 'rename') await new Promise((r) => setTimeout(r, LATE_WRITE_GRACE_MS));
-    const late = oldFd === null || how === 'in-place' ? null : readFd(oldFd);
-    closeQuietly(oldFd);
+    const late = oldFd === null || how === 'in-place' ? null : readFd(fs, oldFd);
+    closeQuietly(fs, oldFd);
     const written = next;
     if (late !== null && !late.equals(expected)) {
       // A write landed in the file we replaced, after our check: bring it over, merged.
@@ -201,32 +228,111 @@ export async function applyHosts(
   );
 }
 
-/** The file to write: symlinks followed (the link stays a link). */
-export function resolveTarget(path: string, depth = 0): string {
+/** The backup before a write, or a HostsWriteError that blames the state dir (nothing written). */
+function keepBackup(stateDir: string, content: Buffer, shownAs: string, fs: FileSystem): string {
   try {
-    return realpathSync(path);
+    return saveBackup(stateDir, content, new Date(), fs);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot resolve ${path}: ${messageOf(e)}`);
+    const why = e instanceof StateDirError || e instanceof FileWriteError ? e.message : explain(e);
+    throw new HostsWriteError(
+      `state dir ${stateDir}: cannot keep a backup of ${shownAs} before changing it (${why}); ` +
+        `so the hosts file was not written (its content is unchanged) — make room in the state dir or fix it, then reconcile again`,
+      'StateDirUnusable',
+    );
   }
+}
+
+function notWritten(shownAs: string, e: unknown, backupPath: string | null): HostsWriteError {
+  return new HostsWriteError(
+    `cannot write ${shownAs}: ${messageOf(e)}; the hosts file was not written (its content is unchanged)`,
+    'HostsNotWritten',
+    backupPath,
+  );
+}
+
+const FAILURE_OF: Record<WriteOutcome, HostsFailure> = {
+  'not-written': 'HostsNotWritten',
+  restored: 'HostsRestored',
+  damaged: 'HostsDamaged',
+};
+
+/** The in-place write, its failure turned into what happened to the hosts file. */
+function inPlace(
+  fs: FileSystem,
+  target: string,
+  shownAs: string,
+  next: Buffer,
+  old: Buffer,
+  backupPath: string | null,
+  oldFd: number | null,
+): void {
+  try {
+    writeInPlace(target, next, old, fs);
+  } catch (e) {
+    closeQuietly(fs, oldFd);
+    if (!(e instanceof FileWriteError)) throw e;
+    const restore = e.outcome === 'damaged' ? ` — restore it from the backup ${backupPath ?? '(none was kept)'}` : '';
+    throw new HostsWriteError(
+      `${shownAs} cannot be replaced by rename (bind-mounted), and the in-place write failed: ${e.message}${restore}`,
+      FAILURE_OF[e.outcome],
+      backupPath,
+    );
+  }
+}
+
+/**
+ * The file to write: symlinks followed (the link stays a link), but only out of directories root
+ * can trust — the directory holding the path, and the one holding each link's target (OpenSSH
+ * safe_path rules, fs/trust.ts): a link in, or into, a directory someone else can write would let
+ * them choose which file root rewrites.
+ */
+export function resolveTarget(path: string, depth = 0, fs: FileSystem = realFs): string {
+  const abs = resolve(path);
+  checkHostsDir(dirname(abs), path, fs);
   let st: Stats;
   try {
-    st = lstatSync(path);
-  } catch {
+    st = fs.lstat(abs);
+  } catch (e) {
+    const code = codeOf(e);
+    if (code !== 'ENOENT') throw new Error(`cannot resolve ${path}: ${explain(e)}`);
     // Missing: it will be created, but only in a directory that exists.
-    const parent = dirname(resolve(path));
+    const parent = dirname(abs);
     let realParent: string;
     try {
-      realParent = realpathSync(parent);
+      realParent = fs.realpath(parent);
     } catch {
       throw new Error(`cannot create ${path}: directory ${parent} does not exist`);
     }
-    return join(realParent, basename(path));
+    return join(realParent, basename(abs));
   }
-  if (st.isSymbolicLink() && depth < 40) {
-    // A dangling link: create its target.
-    return resolveTarget(resolve(dirname(path), readlinkSync(path)), depth + 1);
+  if (!st.isSymbolicLink()) {
+    try {
+      return join(fs.realpath(dirname(abs)), basename(abs));
+    } catch (e) {
+      throw new Error(`cannot resolve ${path}: ${explain(e)}`);
+    }
   }
-  throw new Error(`cannot resolve ${path}`);
+  if (depth >= 40) throw new Error(`cannot resolve ${path}: too many levels of symbolic links`);
+  let link: string;
+  try {
+    link = fs.readlink(abs);
+  } catch (e) {
+    throw new Error(`cannot resolve ${path}: ${explain(e)}`);
+  }
+  // Each hop's directory is checked before the hop is taken.
+  return resolveTarget(resolve(dirname(abs), link), depth + 1, fs);
+}
+
+function checkHostsDir(dir: string, shownAs: string, fs: FileSystem): void {
+  const problems = checkTrusted(dir, { expect: 'dir', asAncestor: true, fs, label: `${dir} (the directory of ${shownAs})` });
+  // A missing directory, or a file where a directory should be: the caller reports those, in
+  // its own words. Only what makes the directory untrustworthy stops us here.
+  const real = problems.filter((p) => p.kind === 'owner' || p.kind === 'writable' || p.kind === 'symlink');
+  if (real.length === 0) return;
+  throw new HostsWriteError(
+    `hosts file ${shownAs}: ${real.map((p) => p.message).join('; ')}; nothing was read or written through it`,
+    'HostsDirUnsafe',
+  );
 }
 
 // The first read of every apply goes into one buffer kept between calls: a no-op reconcile of a
@@ -239,25 +345,26 @@ function reusableBuffer(size: number): Buffer {
   return readBuffer.subarray(0, size);
 }
 
-function readTarget(target: string, shownAs: string, reuse = false): Snapshot {
+function readTarget(fs: FileSystem, target: string, shownAs: string, reuse = false): Snapshot {
   let fd: number;
   try {
-    fd = openSync(target, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = fs.open(target, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const code = codeOf(e);
     if (code === 'ENOENT') return { content: Buffer.alloc(0), stat: null };
     if (code === 'EACCES' || code === 'EPERM') {
       throw new Error(`cannot read ${shownAs}: permission denied (managing it needs root)`);
     }
-    throw new Error(`cannot read ${shownAs}: ${messageOf(e)}`);
+    if (code === 'ENOTDIR') throw new Error(`cannot read ${shownAs}: a part of its path is not a directory (it is not a hosts file path)`);
+    throw new Error(`cannot read ${shownAs}: ${explain(e)}`);
   }
   try {
-    const stat = fstatSync(fd);
+    const stat = fs.fstat(fd);
     if (stat.isDirectory()) throw new Error(`${shownAs} is a directory, not a hosts file`);
     if (!stat.isFile()) throw new Error(`${shownAs} is not a regular file`);
-    return { content: readFd(fd, stat.size, reuse ? reusableBuffer(stat.size) : undefined), stat };
+    return { content: readFd(fs, fd, stat.size, reuse ? reusableBuffer(stat.size) : undefined), stat };
   } finally {
-    closeSync(fd);
+    closeQuietly(fs, fd);
   }
 }
 
@@ -265,159 +372,40 @@ function readTarget(target: string, shownAs: string, reuse = false): Snapshot {
  * The file behind fd from offset 0, as long as fstat says (or up to where it ends, if it shrank
  * meanwhile: the commit-time comparison catches any change made during the read).
  */
-function readFd(fd: number, sizeHint?: number, into?: Buffer): Buffer {
-  const size = sizeHint ?? fstatSync(fd).size;
+function readFd(fs: FileSystem, fd: number, sizeHint?: number, into?: Buffer): Buffer {
+  const size = sizeHint ?? fs.fstat(fd).size;
   const buf = into ?? Buffer.allocUnsafe(size);
   let len = 0;
   while (len < size) {
-    const n = readSync(fd, buf, len, size - len, len);
+    const n = fs.read(fd, buf, len, size - len, len);
     if (n === 0) break;
     len += n;
   }
   return len === size ? buf : buf.subarray(0, len);
 }
 
-function openOld(target: string): number | null {
+function openOld(fs: FileSystem, target: string): number | null {
   try {
-    return openSync(target, constants.O_RDONLY | constants.O_NONBLOCK);
+    return fs.open(target, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch {
     return null;
   }
 }
 
-/** A complete, synced temp file beside the target, with the target's mode and owner. */
-function writeTemp(dir: string, content: Buffer, meta: Stats | null): { path: string; ownerKept: boolean } {
-  const path = join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(8).toString('hex')}`);
-  const fd = openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
-  let ownerKept = true;
-  try {
-    writeAll(fd, content);
-    if (meta !== null) {
-      const mine = fstatSync(fd);
-      if (mine.uid !== meta.uid || mine.gid !== meta.gid) {
-        try {
-          fchownSync(fd, meta.uid, meta.gid);
-        } catch {
-          ownerKept = false;
-        }
-      }
-    }
-    // After chown, which may clear set-id bits; explicit, because open() applied the umask.
-    fchmodSync(fd, meta === null ? 0o644 : meta.mode & 0o7777);
-    fsyncSync(fd);
-  } catch (e) {
-    closeQuietly(fd);
-    unlinkQuietly(path);
-    throw new Error(`cannot write a temp file in ${dir}: ${messageOf(e)}`);
-  }
-  closeSync(fd);
-  return { path, ownerKept };
-}
-
-/**
- * For a file that cannot be replaced. Not atomic (a crash mid-write leaves a mixed file; the
- * backup taken before has the old version), so used only where rename is impossible. No O_TRUNC:
- * the file is never empty on the way, the tail is cut only after the new content is in.
- */
-function writeInPlace(target: string, content: Buffer): void {
-  const fd = openSync(target, constants.O_WRONLY);
-  try {
-    writeAll(fd, content, 0);
-    ftruncateSync(fd, content.length);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function writeAll(fd: number, content: Buffer, position?: number): void {
-  let off = 0;
-  while (off < content.length) {
-    const pos = position === undefined ? null : position + off;
-    off += writeSync(fd, content, off, content.length - off, pos);
-  }
-}
-
-/** Makes the rename itself durable. Some file systems cannot sync a directory: fine. */
-function fsyncDir(dir: string): void {
-  let fd: number | null = null;
-  try {
-    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-    fsyncSync(fd);
-  } catch {
-    // Best effort: the data itself is already synced.
-  } finally {
-    closeQuietly(fd);
-  }
-}
-
-/**
- * Temp files of writers that died before their rename (killed, power loss). Ours are named with
- * the writer's pid: a dead pid's file is debris. A live writer's is left alone, unless ancient.
- */
+/** Temp files of writers that died before their rename; see fs/atomic.ts. */
 export function removeStaleTemps(dir: string, nowMs: number = Date.now()): number {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return 0;
-  }
-  let removed = 0;
-  for (const name of names) {
-    const m = TEMP_NAME.exec(name);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    const path = join(dir, name);
-    let stale = pid !== process.pid && !isAlive(pid);
-    if (!stale) {
-      try {
-        stale = nowMs - statSync(path).mtimeMs > TEMP_MAX_AGE_MS;
-      } catch {
-        continue;
-      }
-    }
-    if (stale && unlinkQuietly(path)) removed++;
-  }
-  return removed;
+  return removeStaleTempsIn(dir, nowMs);
 }
 
 function startsWith(whole: Buffer, prefix: Buffer): boolean {
   return whole.length >= prefix.length && whole.subarray(0, prefix.length).equals(prefix);
 }
 
-function exists(path: string): boolean {
+function exists(fs: FileSystem, path: string): boolean {
   try {
-    lstatSync(path);
+    fs.lstat(path);
     return true;
   } catch {
     return false;
   }
 }
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function closeQuietly(fd: number | null): void {
-  if (fd === null) return;
-  try {
-    closeSync(fd);
-  } catch {
-    // Already closed or invalid: nothing left to release.
-  }
-}
-
-function unlinkQuietly(path: string): boolean {
-  try {
-    unlinkSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-

@@ -5,8 +5,9 @@ import type { AliasEntry, Change } from '../model';
 import { isAlwaysPresent } from '../net/ip';
 import { canonicalAddress, canVerify, existedBefore } from '../platform/common';
 import type { AliasChangeResult, InterfaceState, Platform } from '../platform/types';
-import { ledgerPath, readLedger, sameLedger, writeLedger, type Ledger } from './ledger';
-import { promises as fs } from 'node:fs';
+import { ledgerPath, MAX_LEDGER_BYTES, readLedger, sameLedger, writeLedger, type Ledger } from './ledger';
+import { readRegularFile, writeFileAtomic } from '../fs/atomic';
+import { realFs, type FileSystem } from '../fs/seam';
 
 export interface AliasPlan {
   add: string[];
@@ -90,6 +91,16 @@ export interface AliasApplyOutcome {
   failed: { address: string; action: 'add' | 'remove'; error: string }[];
   ledger: Ledger;
   ledgerProblem: string | null;
+  /**
+   * Ownership could not be kept safely: the state dir was refused (nothing was changed), or the
+   * ledger could not be written after a change. The reconcile cannot be `ok` then.
+   */
+  ledgerFailure: LedgerFailure | null;
+}
+
+export interface LedgerFailure {
+  reason: 'StateDirRefused' | 'LedgerNotWritten';
+  message: string;
 }
 
 export interface ReconcileAliasOptions {
@@ -98,6 +109,8 @@ export interface ReconcileAliasOptions {
   mode: 'reconcile' | 'down';
   dryRun: boolean;
   now?: () => Date;
+  /** The file-system seam for the ledger (tests inject faults through it). */
+  fs?: FileSystem;
 }
 
 /** Pure: the owned set after a change, from the results and what the interface shows now. */
@@ -124,7 +137,7 @@ export async function reconcileAliases(
 ): Promise<AliasApplyOutcome> {
   const iface = platform.aliases.interfaceName;
   // Independent reads: the ledger file and the interface.
-  const [read, observed] = await Promise.all([readLedger(opts.stateDir), platform.aliases.observe()]);
+  const [read, observed] = await Promise.all([readLedger(opts.stateDir, opts.fs), platform.aliases.observe()]);
   const problems: string[] = read.problem ? [read.problem] : [];
   let ledger = read.ledger;
   if (ledger.interface !== undefined && ledger.interface !== iface && ledger.owned.length > 0) {
@@ -145,9 +158,11 @@ export async function reconcileAliases(
     failed: [],
     ledger: read.ledger,
     ledgerProblem: problems.length > 0 ? problems.join('; ') : null,
+    ledgerFailure: read.refused ? { reason: 'StateDirRefused', message: read.problem ?? 'the state dir was refused' } : null,
   });
-  // Plan only; or an interface that is down/missing, which loopkeeper reports and never changes.
-  if (opts.dryRun || interfaceProblem(observed) !== null) return untouched();
+  // Plan only; or an interface that is down/missing, which loopkeeper reports and never changes;
+  // or a state dir it cannot trust: what it added could be neither known nor recorded.
+  if (opts.dryRun || interfaceProblem(observed) !== null || read.refused) return untouched();
 
   let results: AliasChangeResult[] = [];
   let after = observed;
@@ -164,17 +179,19 @@ export async function reconcileAliases(
   // Nothing to record and no usable file: do not create the state dir (or silence a corrupt file,
   // whose problem keeps being reported until someone looks) just to say "owns nothing".
   const worthWriting = owned.length > 0 || (read.exists && !read.corrupt);
+  let ledgerFailure: LedgerFailure | null = null;
   if (changed && worthWriting) {
     try {
-      if (read.corrupt && read.exists) await keepCorruptCopy(opts.stateDir);
+      if (read.corrupt && read.exists) await keepCorruptCopy(opts.stateDir, opts.fs);
       next.updatedAt = (opts.now ?? (() => new Date()))().toISOString();
-      await writeLedger(opts.stateDir, next);
+      await writeLedger(opts.stateDir, next, opts.fs);
       recorded = next;
     } catch (e) {
-      problems.push(
+      const message =
         `could not record owned aliases in ${ledgerPath(opts.stateDir)} (${(e as Error).message}); ` +
-          'aliases added now will not be removed by loopkeeper later',
-      );
+        'aliases added now will not be removed by loopkeeper later — make room in the state dir or fix it, then reconcile again';
+      problems.push(message);
+      ledgerFailure = { reason: 'LedgerNotWritten', message };
     }
   }
 
@@ -205,14 +222,23 @@ export async function reconcileAliases(
     failed,
     ledger: recorded,
     ledgerProblem: problems.length > 0 ? problems.join('; ') : null,
+    ledgerFailure,
   };
 }
 
-/** Before replacing a corrupt ledger, keep its bytes for whoever investigates. */
-async function keepCorruptCopy(stateDir: string): Promise<void> {
+/**
+ * Before replacing a corrupt ledger, keep its bytes for whoever investigates. Read without
+ * following a symlink or opening a FIFO, written by the atomic writer (a link planted at
+ * state.json.corrupt is replaced, never written through): a link there must not make root copy a
+ * secret out or overwrite a file of its choosing. A file that cannot be read is not copied; a copy
+ * that cannot be written throws, so the ledger is not replaced and its bytes stay where they are.
+ */
+async function keepCorruptCopy(stateDir: string, fs: FileSystem = realFs): Promise<void> {
+  let bytes: Buffer;
   try {
-    await fs.copyFile(ledgerPath(stateDir), `${ledgerPath(stateDir)}.corrupt`);
+    bytes = readRegularFile(ledgerPath(stateDir), { maxBytes: MAX_LEDGER_BYTES, fs });
   } catch {
-    // Unreadable or vanished: nothing to keep.
+    return; // a symlink, a FIFO, a huge or vanished file: nothing of it is kept
   }
+  writeFileAtomic(`${ledgerPath(stateDir)}.corrupt`, bytes, { mode: 0o600, keepOwner: false, fs });
 }

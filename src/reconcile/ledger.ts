@@ -1,9 +1,10 @@
 // The ownership ledger: STATE_DIR/state.json records which aliases loopkeeper itself added, so it
 // removes only those. Anything doubtful (corrupt file, unknown version) reads as "owns nothing":
 // the worst case is an alias left in place, never someone else's alias removed.
-import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { FileReadError, readRegularFile, syncDir as syncDirOf, writeFileAtomic } from '../fs/atomic';
+import { realFs, type FileSystem } from '../fs/seam';
+import { ensureStateDir, stateDirProblem } from '../fs/state-dir';
 import { isAlwaysPresent, parseIp } from '../net/ip';
 import { canonicalAddress } from '../platform/common';
 
@@ -23,11 +24,16 @@ export interface LedgerRead {
   exists: boolean;
   /** The file was there but unusable as a whole (not JSON, wrong version, unreadable). */
   corrupt: boolean;
+  /**
+   * Set (true) when the state dir itself cannot be trusted (owner, mode, a symlink): the file was
+   * not read, must not be written, and `problem` says what to fix.
+   */
+  refused?: true;
 }
 
 export const LEDGER_FILE = 'state.json';
 /** Far above 65,536 aliases × ~45 bytes; anything bigger is not a file we wrote. */
-const MAX_LEDGER_BYTES = 32 * 1024 * 1024;
+export const MAX_LEDGER_BYTES = 32 * 1024 * 1024;
 
 export function ledgerPath(stateDir: string): string {
   return join(stateDir, LEDGER_FILE);
@@ -37,20 +43,42 @@ export function emptyLedger(): Ledger {
   return { version: 1, owned: [] };
 }
 
-export async function readLedger(stateDir: string): Promise<LedgerRead> {
+/**
+ * Reads STATE_DIR/state.json, never through a symlink and never blocking on a FIFO; only from a
+ * state dir that passes the owner/mode rules (fs/state-dir.ts): a forged ledger would make root
+ * remove aliases that are not its own.
+ */
+export async function readLedger(stateDir: string, fs: FileSystem = realFs): Promise<LedgerRead> {
   const file = ledgerPath(stateDir);
-  let text: string;
-  try {
-    const st = await fs.stat(file);
-    if (!st.isFile()) return broken(file, 'is not a regular file');
-    if (st.size > MAX_LEDGER_BYTES) return broken(file, `is ${st.size} bytes, far larger than any ledger loopkeeper writes`);
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { ledger: emptyLedger(), problem: null, exists: false, corrupt: false };
-    return broken(file, `cannot be read (${(e as Error).message})`);
+  const unsafe = stateDirProblem(stateDir, { fs });
+  if (unsafe) {
+    return {
+      ledger: emptyLedger(),
+      problem: `ownership ledger ${file} not read: ${unsafe}`,
+      exists: false,
+      corrupt: false,
+      refused: true,
+    };
   }
-  return parseLedger(text, file);
+  let bytes: Buffer;
+  try {
+    bytes = readRegularFile(file, { maxBytes: MAX_LEDGER_BYTES, fs });
+  } catch (e) {
+    if (!(e instanceof FileReadError)) return broken(file, `cannot be read (${(e as Error).message})`);
+    switch (e.kind) {
+      case 'missing':
+        return { ledger: emptyLedger(), problem: null, exists: false, corrupt: false };
+      case 'symlink':
+        return broken(file, 'is a symbolic link, which loopkeeper never follows there');
+      case 'not-regular':
+        return broken(file, 'is not a regular file');
+      case 'too-big':
+        return broken(file, `is more than ${MAX_LEDGER_BYTES} bytes, far larger than any ledger loopkeeper writes`);
+      default:
+        return broken(file, `cannot be read (${e.message})`);
+    }
+  }
+  return parseLedger(bytes.toString('utf8'), file);
 }
 
 /** Pure: the text of a ledger file -> the ledger, or an empty one plus the reason. */
@@ -131,39 +159,18 @@ function sortedAddresses(addresses: readonly string[]): string[] {
 }
 
 /**
- * Atomic write: a temp file in the same directory (O_EXCL, 0644), fsync, rename over state.json,
+ * Atomic write (fs/atomic.ts): an exclusive, randomly named temp file in the state dir (0644),
+ * fsync, rename over state.json (a symlink planted there is replaced, never written through),
  * then fsync the directory so the rename itself survives a crash. A reader sees the old ledger or
- * the new one, never half of one.
+ * the new one, never half of one. Throws StateDirError for a state dir that cannot be trusted,
+ * FileWriteError (ENOSPC, EROFS, …) when the file cannot be written; the old file then stays.
  */
-export async function writeLedger(stateDir: string, ledger: Ledger): Promise<void> {
-  await fs.mkdir(stateDir, { recursive: true, mode: 0o755 });
-  const target = ledgerPath(stateDir);
-  const temp = join(stateDir, `.${LEDGER_FILE}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(temp, 'wx', 0o644);
-  try {
-    try {
-      await handle.writeFile(renderLedger(ledger), 'utf8');
-      await handle.chmod(0o644); // the umask may have narrowed the open mode
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temp, target);
-  } catch (e) {
-    await fs.rm(temp, { force: true });
-    throw e;
-  }
-  await syncDir(stateDir);
+export async function writeLedger(stateDir: string, ledger: Ledger, fs: FileSystem = realFs): Promise<void> {
+  ensureStateDir(stateDir, { fs });
+  writeFileAtomic(ledgerPath(stateDir), renderLedger(ledger), { mode: 0o644, keepOwner: false, fs });
 }
 
-async function syncDir(dir: string): Promise<void> {
-  let h: fs.FileHandle | undefined;
-  try {
-    h = await fs.open(dir, 'r');
-    await h.sync();
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic.
-  } finally {
-    await h?.close();
-  }
+/** Makes a rename in `dir` durable; false where the file system cannot sync a directory. */
+export async function syncDir(dir: string, fs: FileSystem = realFs): Promise<boolean> {
+  return syncDirOf(dir, fs);
 }

@@ -11,6 +11,8 @@ import { createRunner } from '../platform/runner';
 import { applyHosts, TrampleGuard, type HostsApplyOutcome } from '../hosts';
 import { reconcileAliases, type AliasApplyOutcome } from './aliases';
 import { messageOf } from '../errors';
+import { HostsWriteError } from '../hosts/writer';
+import type { FileSystem } from '../fs/seam';
 
 export interface Reconciler {
   /** One full reconcile (aliases + hosts) of `desired`. Never throws for machine problems. */
@@ -25,6 +27,8 @@ export interface ReconcilerDeps {
   runner?: CommandRunner & { readonly spawned?: number };
   now?: () => number;
   trampleGuard?: TrampleGuard;
+  /** The file-system seam for the hosts file, its backups and the ledger (fault tests). */
+  fs?: FileSystem;
 }
 
 /** Triggers that mean "a person asked": they clear a Trampled stand-off (SPEC). */
@@ -71,6 +75,7 @@ export function createReconciler(runtime: Runtime, deps: ReconcilerDeps = {}): R
         prune: settings?.prune ?? true,
         mode,
         dryRun,
+        fs: deps.fs,
       });
       aliasVerdict = aliasVerdictOf(aliasOutcome, dryRun, mode);
       problems.push(...aliasOutcome.plan.problems);
@@ -90,6 +95,8 @@ export function createReconciler(runtime: Runtime, deps: ReconcilerDeps = {}): R
     let hostsVerdict: SyncVerdict;
     let hostEntries: HostEntry[] = [];
     let hostChanges: Change[] = [];
+    // Why the hosts part failed, when the writer said (a typed reason, never message text).
+    const hostsFailure: { reason: string | null } = { reason: null };
     const wantedHosts = mode === 'down' ? null : desired!.hosts;
     if (!dryRun && trampledPattern !== null) {
       // Stop fighting: report, and look (dry run) so status still shows the real state.
@@ -98,7 +105,7 @@ export function createReconciler(runtime: Runtime, deps: ReconcilerDeps = {}): R
       hostsVerdict = trampledVerdict(trampledPattern);
       problems.push(hostsVerdict.message);
     } else {
-      hostsOutcome = await tryHosts(await withUnprunedHosts(wantedHosts, settings?.prune ?? true), dryRun, problems);
+      hostsOutcome = await tryHosts(await withUnprunedHosts(wantedHosts, settings?.prune ?? true), dryRun, problems, hostsFailure);
       if (hostsOutcome) {
         hostEntries = dryRun || !hostsOutcome.written ? hostsOutcome.plan.entries : afterWrite(hostsOutcome.plan.entries);
         hostChanges = hostsOutcome.plan.changes;
@@ -110,7 +117,11 @@ export function createReconciler(runtime: Runtime, deps: ReconcilerDeps = {}): R
           problems.push(hostsVerdict.message);
         }
       } else {
-        hostsVerdict = { status: 'False', reason: 'HostsError', message: problems[problems.length - 1] ?? 'hosts file failed' };
+        hostsVerdict = {
+          status: 'False',
+          reason: hostsFailure.reason ?? 'HostsError',
+          message: problems[problems.length - 1] ?? 'hosts file failed',
+        };
       }
     }
     if (!dryRun && hostsOutcome?.written) {
@@ -146,11 +157,22 @@ export function createReconciler(runtime: Runtime, deps: ReconcilerDeps = {}): R
     };
   }
 
-  async function tryHosts(wanted: DesiredHost[] | null, dryRun: boolean, problems: string[]): Promise<HostsApplyOutcome | null> {
+  async function tryHosts(
+    wanted: DesiredHost[] | null,
+    dryRun: boolean,
+    problems: string[],
+    failure: { reason: string | null } = { reason: null },
+  ): Promise<HostsApplyOutcome | null> {
     try {
-      return await applyHosts(runtime.hostsFile, wanted, { stateDir: runtime.stateDir, dryRun });
+      return await applyHosts(runtime.hostsFile, wanted, { stateDir: runtime.stateDir, dryRun, fs: deps.fs });
     } catch (e) {
-      problems.push(`hosts file ${runtime.hostsFile}: ${messageOf(e)}`);
+      if (e instanceof HostsWriteError) {
+        // Its message names the file, or the state dir when that is what failed.
+        failure.reason = e.reason;
+        problems.push(e.message);
+      } else {
+        problems.push(`hosts file ${runtime.hostsFile}: ${messageOf(e)}`);
+      }
       return null;
     }
   }
@@ -163,7 +185,7 @@ export function createReconciler(runtime: Runtime, deps: ReconcilerDeps = {}): R
     if (prune || wanted === null) return wanted;
     let probe: HostsApplyOutcome;
     try {
-      probe = await applyHosts(runtime.hostsFile, wanted, { stateDir: runtime.stateDir, dryRun: true });
+      probe = await applyHosts(runtime.hostsFile, wanted, { stateDir: runtime.stateDir, dryRun: true, fs: deps.fs });
     } catch {
       return wanted; // the real attempt reports the error
     }
@@ -207,6 +229,8 @@ function aliasVerdictOf(o: AliasApplyOutcome, dryRun: boolean, mode: 'reconcile'
       message: o.failed.map((f) => `${f.action} ${f.address}: ${f.error}`).join('; '),
     };
   }
+  // Ownership that could not be kept (or known) safely: never `ok`, even when every alias is there.
+  if (o.ledgerFailure) return { status: 'False', reason: o.ledgerFailure.reason, message: o.ledgerFailure.message };
   if (dryRun && o.plan.changes.length > 0) {
     const adds = o.plan.add.length;
     const removes = o.plan.remove.length;
