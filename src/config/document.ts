@@ -6,9 +6,11 @@ import {
   isAlias,
   isCollection,
   isMap,
+  isNode,
   isScalar,
   isSeq,
   parseAllDocuments,
+  type Alias,
   type Document,
   type Node,
   type Pair,
@@ -45,8 +47,12 @@ export function parseConfigDocument(file: string, text: string): ParseResult {
   const fail = (pos: Position, message: string): ParseResult => ({ ok: false, diagnostics: [diagnostic(file, pos, 'error', message)] });
   let docs: Document.Parsed[];
   try {
-    // uniqueKeys off: duplicate keys are reported by rules.ts, with both positions.
-    docs = Array.from(parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false }));
+    // uniqueKeys off: duplicate keys are reported by rules.ts, with both positions. logLevel
+    // 'error': the library would print some warnings itself (process.emitWarning, e.g. "Keys
+    // with collection values will be stringified"), straight to stderr past every formatter;
+    // each case it warns about is a diagnostic of ours instead (collection keys, below), and its
+    // document warnings (an unknown tag) are kept in doc.warnings and reported as warnings.
+    docs = Array.from(parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false, logLevel: 'error' }));
   } catch (e) {
     return fail(FILE_START, `cannot be parsed as YAML: ${messageOf(e)}`);
   }
@@ -79,20 +85,106 @@ export function parseConfigDocument(file: string, text: string): ParseResult {
     const what = isSeq(contents) ? 'a list' : isAlias(contents) ? 'an alias' : `the value ${JSON.stringify(String((contents as { value?: unknown }).value)).slice(0, 40)}`;
     return fail(nodePos(lineCounter, contents), `must be a mapping of keys such as \`version: 1\`, not ${what}`);
   }
+  const structural = checkStructure(file, doc, lineCounter);
+  if (structural.length > 0) return { ok: false, diagnostics: structural };
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    // The alias limit was enforced above, exactly (the library's own count multiplies nesting
+    // factors and refuses the 100th expansion already): here it would only disagree.
+    data = doc.toJS({ maxAliasCount: -1 });
   } catch (e) {
-    const message = messageOf(e);
-    return fail(
-      FILE_START,
-      /alias/i.test(message)
-        ? `expands YAML aliases (*name) beyond the limit (${MAX_YAML_ALIASES} alias expansions); a config never needs that many`
-        : `cannot be read as data: ${message}`,
-    );
+    return fail(FILE_START, `cannot be read as data: ${messageOf(e)}`);
   }
   const warnings = doc.warnings.map((w) => diagnostic(file, pos(w.pos[0]), 'warning', `YAML: ${w.message.split('\n')[0]}`));
   return { ok: true, value: { file, doc, root: contents, lineCounter, data }, warnings };
+}
+
+/**
+ * What must hold before the document is turned into data, each problem at its position:
+ * - every alias (`*name`) names an anchor (`&name`) set before it, and none refers to a node that
+ *   contains it (a loop);
+ * - the document expands at most MAX_YAML_ALIASES aliases in total, counted as a full copy would
+ *   expand them (an alias of a node holding aliases costs them all again): a "billion laughs"
+ *   is refused without being expanded;
+ * - every mapping key is a plain scalar: a list or mapping as a key cannot name anything here.
+ */
+function checkStructure(file: string, doc: Document.Parsed, lc: LineCounter): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const at = (node: Node | null | undefined) => nodePos(lc, node);
+  const anchors = new Map<string, Node>();
+  const sourceOf = new Map<Alias, Node>();
+  const keyProblems: Diagnostic[] = [];
+
+  // Document order, a node before its children: the order in which YAML sets anchors.
+  const walk = (node: unknown, path: readonly string[]): void => {
+    if (isAlias(node)) {
+      const source = anchors.get(node.source);
+      if (source) sourceOf.set(node, source);
+      else out.push(diagnostic(file, at(node), 'error', `YAML alias \`*${node.source}\` is not defined: no anchor \`&${node.source}\` comes before it`));
+      return;
+    }
+    if (!isNode(node)) return;
+    if (node.anchor) anchors.set(node.anchor, node);
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = pair.key;
+        if (isCollection(key) || (isAlias(key) && isCollection(anchors.get(key.source)))) {
+          const what = isSeq(key) || (isAlias(key) && isSeq(anchors.get(key.source))) ? 'list' : 'mapping';
+          const message =
+            path.length === 1 && path[0] === 'hosts'
+              ? `a host name must be a plain name such as api.myteam.test, not a YAML ${what}`
+              : `a key must be a plain word such as \`version\`, not a YAML ${what}`;
+          keyProblems.push(diagnostic(file, at(key as Node), 'error', message));
+        }
+        walk(key, path);
+        walk(pair.value, [...path, keyText(key)]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...path, String(i)]));
+    }
+  };
+  walk(doc.contents, []);
+  if (out.length > 0) return out;
+
+  // Expansions as a full copy would make them, memoised per anchored node; capped just past the
+  // limit so the sums stay small whatever the nesting.
+  const cap = MAX_YAML_ALIASES + 1;
+  const costOf = new Map<Node, number>();
+  const open = new Set<Node>();
+  let loop: Alias | null = null;
+  const expansions = (node: unknown): number => {
+    if (loop) return cap;
+    if (isAlias(node)) {
+      const source = sourceOf.get(node)!;
+      if (open.has(source)) {
+        loop = node;
+        return cap;
+      }
+      let cost = costOf.get(source);
+      if (cost === undefined) {
+        open.add(source);
+        cost = expansions(source);
+        open.delete(source);
+        costOf.set(source, cost);
+      }
+      return Math.min(cap, 1 + cost);
+    }
+    let sum = 0;
+    if (isMap(node)) for (const pair of node.items) sum = Math.min(cap, sum + expansions(pair.key) + expansions(pair.value));
+    else if (isSeq(node)) for (const item of node.items) sum = Math.min(cap, sum + expansions(item));
+    return sum;
+  };
+  const total = expansions(doc.contents);
+  if (loop !== null) {
+    const alias: Alias = loop;
+    return [diagnostic(file, at(alias), 'error', `YAML alias \`*${alias.source}\` refers to a node that contains it (a loop); a config cannot be recursive`)];
+  }
+  if (total > MAX_YAML_ALIASES) {
+    return [
+      diagnostic(file, FILE_START, 'error', `expands YAML aliases (*name) beyond the limit (${MAX_YAML_ALIASES} alias expansions); a config never needs that many`),
+    ];
+  }
+  return keyProblems;
 }
 
 /** 1-based position of a node (its first character), or the file start when it has none. */

@@ -14,7 +14,9 @@ function addressKey(token: string): string {
 /** The entries of a block body (or any small hosts text). Comments and junk lines are skipped. */
 export function parseEntries(text: string): HostMap {
   const map: HostMap = new Map();
-  for (const raw of text.split('\n')) {
+  for (const whole of text.split('\n')) {
+    const nul = whole.indexOf('\0');
+    const raw = nul < 0 ? whole : whole.slice(0, nul); // a NUL ends the line for the C library
     const hash = raw.indexOf('#');
     const line = hash < 0 ? raw : raw.slice(0, hash);
     const tokens = line.split(/[ \t\r\v\f]+/).filter((t) => t !== '');
@@ -42,7 +44,8 @@ export interface EarlierMapping {
 /**
  * For each wanted name, every line in text[0, end) that maps it (case-insensitive, comments
  * stripped), in file order. Lines whose first field is not an IP address are ignored, as the
- * resolver ignores them.
+ * resolver ignores them. A NUL byte ends a line's content, as for glibc, which reads each line
+ * as a C string: whatever follows it up to the newline is never looked at.
  *
  * Speed matters (a no-op reconcile reads the whole file): each token is filtered by length and
  * first/last char before any string is made, so a blocklist costs one pass over its chars.
@@ -56,12 +59,16 @@ export function findEarlier(text: string, end: number, names: readonly string[])
 
   let pos = 0;
   let lineNo = 0;
+  // The next NUL at or after `pos`, found again only once passed: one scan over the whole file.
+  let nextNul = text.indexOf('\0');
   while (pos < end) {
     lineNo++;
     const nl = text.indexOf('\n', pos);
-    const lineEnd = nl < 0 || nl >= end ? end : nl;
+    const terminator = nl < 0 || nl >= end ? end : nl;
+    if (nextNul >= 0 && nextNul < pos) nextNul = text.indexOf('\0', pos);
+    const lineEnd = nextNul >= 0 && nextNul < terminator ? nextNul : terminator;
     let i = pos;
-    pos = lineEnd + 1;
+    pos = terminator + 1;
     while (i < lineEnd && isBlank(text.charCodeAt(i))) i++;
     if (i >= lineEnd || text.charCodeAt(i) === 0x23) continue; // blank or comment line
     const addrStart = i;
