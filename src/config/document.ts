@@ -43,7 +43,7 @@ export function diagnostic(file: string, pos: Position, severity: Severity, mess
 export const FILE_START: Position = { line: 1, col: 1 };
 
 export function parseConfigDocument(file: string, text: string): ParseResult {
-  const lineCounter = new LineCounter();
+  const lineCounter = lineCounterOf(text);
   const fail = (pos: Position, message: string): ParseResult => ({ ok: false, diagnostics: [diagnostic(file, pos, 'error', message)] });
   let docs: Document.Parsed[];
   try {
@@ -52,7 +52,7 @@ export function parseConfigDocument(file: string, text: string): ParseResult {
     // with collection values will be stringified"), straight to stderr past every formatter;
     // each case it warns about is a diagnostic of ours instead (collection keys, below), and its
     // document warnings (an unknown tag) are kept in doc.warnings and reported as warnings.
-    docs = Array.from(parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false, logLevel: 'error' }));
+    docs = Array.from(parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false, logLevel: 'error' }));
   } catch (e) {
     return fail(FILE_START, `cannot be parsed as YAML: ${messageOf(e)}`);
   }
@@ -187,6 +187,18 @@ function checkStructure(file: string, doc: Document.Parsed, lc: LineCounter): Di
   return keyProblems;
 }
 
+/**
+ * Line starts taken from the text itself. The parser's own LineCounter learns a line break only
+ * when its lexer reads one as such: after a token it could not make sense of (a scalar that
+ * swallowed a newline), every later position came out on the wrong line, past its end (fuzzing).
+ */
+function lineCounterOf(text: string): LineCounter {
+  const lc = new LineCounter();
+  lc.addNewLine(0);
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
+  return lc;
+}
+
 /** 1-based position of a node (its first character), or the file start when it has none. */
 export function nodePos(lc: LineCounter, node: Node | null | undefined): Position {
   const start = node?.range?.[0];
@@ -198,6 +210,15 @@ export function keyText(key: unknown): string {
   if (isScalar(key)) return key.value === null || key.value === undefined ? '' : String(key.value);
   if (isCollection(key) || isAlias(key)) return String(key);
   return key === null || key === undefined ? '' : String(key);
+}
+
+/**
+ * A key as a message shows it: on one line (a quoted key may hold line breaks or tabs, which
+ * would break the FILE:LINE:COL format), and at most 60 characters.
+ */
+export function shownKey(key: string): string {
+  const oneLine = /[\u0000-\u001f\u007f\u0085\u2028\u2029]/.test(key) ? JSON.stringify(key).slice(1, -1) : key;
+  return oneLine.length > 60 ? `${oneLine.slice(0, 57)}…` : oneLine;
 }
 
 /** Follows a YAML alias (`*name`) to the node it names; other nodes are returned as they are. */

@@ -16,7 +16,7 @@ import {
   isInside,
   rangeSize,
 } from './addresses';
-import { deref, diagnostic, findPair, keyText, nodePos, type ConfigDocument, type Position } from './document';
+import { deref, diagnostic, findPair, keyText, nodePos, shownKey, type ConfigDocument, type Position } from './document';
 import { hostNameProblem } from './names';
 import { MAX_RANGE_SIZE, MAX_TOTAL_ALIASES } from './schema';
 
@@ -119,7 +119,7 @@ function duplicateKeys(cd: ConfigDocument): Diagnostic[] {
       if (first) {
         const firstPos = nodePos(cd.lineCounter, first.key as Node);
         out.push(
-          diagnostic(cd.file, nodePos(cd.lineCounter, pair.key as Node), 'error', `duplicate key \`${key}\` (first at line ${firstPos.line}, column ${firstPos.col}); keep one`),
+          diagnostic(cd.file, nodePos(cd.lineCounter, pair.key as Node), 'error', `duplicate key \`${shownKey(key)}\` (first at line ${firstPos.line}, column ${firstPos.col}); keep one`),
         );
       } else {
         seen.set(key, pair);

@@ -2,7 +2,7 @@
 // the YAML node it is about, with a message that names the key or value and what is expected.
 import type { z } from 'zod';
 import type { Diagnostic } from '../model';
-import { diagnostic, locate, nodePos, type ConfigDocument } from './document';
+import { diagnostic, locate, nodePos, shownKey, type ConfigDocument } from './document';
 import { KNOWN_KEYS, configFileSchema } from './schema';
 
 type Issue = z.core.$ZodIssue;
@@ -21,7 +21,7 @@ export function shapeDiagnostics(cd: ConfigDocument): Diagnostic[] {
         const suggestion = closest(key, allowed);
         const hint = suggestion ? ` (did you mean \`${suggestion}\`?)` : '';
         out.push(
-          diagnostic(cd.file, nodePos(cd.lineCounter, node), 'error', `unknown key \`${key}\`${placeOf(issue.path)}${hint}; allowed keys: ${allowed.join(', ')}`),
+          diagnostic(cd.file, nodePos(cd.lineCounter, node), 'error', `unknown key \`${shownKey(key)}\`${placeOf(issue.path)}${hint}; allowed keys: ${allowed.join(', ')}`),
         );
       }
       continue;

@@ -61,3 +61,18 @@ describe('warnings of the yaml library', () => {
     expect(await problems(`${V}aliases: [!weird 127.0.0.2]\n`)).toEqual(['2:11 warning: YAML: Unresolved tag: !weird']);
   });
 });
+
+describe('positions after a token the parser could not make sense of', () => {
+  it('a scalar that swallowed a line break does not shift later positions (found by fuzzing)', async () => {
+    expect(await problems(`${V}}---\n<<: *a\n`)).toEqual([
+      '2:1 error: YAML syntax error: Unexpected flow-map-end token in YAML stream: "}"',
+      '2:2 error: YAML syntax error: Unexpected scalar token in YAML stream: "---\\n<<"',
+      '3:3 error: YAML syntax error: Unexpected map-value-ind token in YAML stream: ":"',
+      '3:5 error: YAML syntax error: Unexpected alias token in YAML stream: "*a"',
+    ]);
+  });
+
+  it('a key with a line break in it is shown on one line', async () => {
+    expect(await problems('{"a\\n\\nb": 1, "version": 1}\n')).toEqual(['1:2 error: unknown key `a\\n\\nb`; allowed keys: version, aliases, hosts, settings']);
+  });
+});
