@@ -115,7 +115,6 @@ export async function applyHosts(
   let lastWritten: Buffer | null = null;
   let method: 'rename' | 'in-place' | null = null;
   let backupPath: string | null = null;
-  let backedUp: Buffer | null = null;
 
   /** `observed` replaced `expected` (someone else's edit): take it into the base and re-plan. */
   const adopt = (observed: Buffer): void => {
@@ -130,14 +129,23 @@ export async function applyHosts(
   // While an edit from a replaced file is being brought over (base holds more than the file),
   // giving up would lose it: allow more attempts then.
   const mayTry = (attempt: number) => attempt <= MAX_ATTEMPTS || (attempt <= 2 * MAX_ATTEMPTS && !expected.equals(base));
+  // The version we are about to replace is backed up once, before the loop: a backup is written
+  // and fsynced (twice: file and directory), which takes a few milliseconds, and inside an
+  // attempt that time would only widen the window in which another program's edit makes the
+  // attempt start over. The file is read again afterwards, so an edit made while the backup was
+  // written is merged like any other. (Later attempts replace versions that hold nothing but
+  // that backup plus edits which the new content keeps: the merge never drops them.)
+  if (meta !== null) {
+    backupPath = keepBackup(opts.stateDir, expected, path, fs);
+    const fresh = readTarget(fs, target, path).content;
+    if (!fresh.equals(expected)) {
+      adopt(fresh);
+      expected = fresh;
+    }
+  }
   let attempt = 0;
   while (mayTry(++attempt)) {
     if (next.equals(expected)) return { plan, written: method !== null, method, backupPath, attempts: attempt };
-    const ours = lastWritten !== null && expected.equals(lastWritten);
-    if (meta !== null && !ours && (backedUp === null || !backedUp.equals(expected))) {
-      backupPath = keepBackup(opts.stateDir, expected, path, fs);
-      backedUp = expected;
-    }
     let temp: { path: string; ownerKept: boolean };
     try {
       temp = createTemp(dir, next, { like: meta, fs });
