@@ -1,6 +1,22 @@
 'use strict';
-// Small helpers shared by benchmarks: timing, medians, and re-running inside a namespace.
+// Small helpers shared by benchmarks: timing, medians, the big input file, and re-running inside
+// a namespace.
 const { spawnSync } = require('node:child_process');
+const { existsSync, readFileSync } = require('node:fs');
+const { resolve } = require('node:path');
+const { generateBlocklist, STEVENBLACK_LINES } = require('../test/fixtures/blocklist');
+
+const STEVENBLACK = resolve(__dirname, '..', '..', 'shared', 'corpus', 'hosts', 'stevenblack-unified-hosts-2024-09-27');
+
+/**
+ * The 122,000-line blocklist the hosts benchmarks run on: the real StevenBlack file from the
+ * corpus beside the checkout when it is there, else a generated one with the same line count
+ * and shape (test/fixtures/blocklist.js; deterministic, so runs compare across machines).
+ */
+function bigHostsFile() {
+  if (existsSync(STEVENBLACK)) return { label: 'stevenblack-unified-hosts-2024-09-27 (corpus)', content: readFileSync(STEVENBLACK) };
+  return { label: `generated StevenBlack-shaped blocklist (no corpus at ${STEVENBLACK})`, content: generateBlocklist({ lines: STEVENBLACK_LINES }) };
+}
 
 function now() {
   return Number(process.hrtime.bigint()) / 1e6;
@@ -41,4 +57,4 @@ function fmt(ms) {
   return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
 }
 
-module.exports = { now, median, ensureNamespace, fmt };
+module.exports = { now, median, ensureNamespace, fmt, bigHostsFile };

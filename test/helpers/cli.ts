@@ -25,7 +25,8 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string)
     encoding: 'utf8',
     env: { ...clean, NO_COLOR: '1', ...env },
     input,
-    timeout: 60000,
+    // A guard against a hung child only (spawnSync blocks jest's own timer): as long as jest's timeout.
+    timeout: 120000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -48,7 +49,8 @@ export function asNobody(argv: string[], opts: { env?: NodeJS.ProcessEnv; input?
     encoding: 'utf8',
     env: { ...(opts.env ?? process.env) },
     input: opts.input,
-    timeout: 60000,
+    // A guard against a hung child only (spawnSync blocks jest's own timer): as long as jest's timeout.
+    timeout: 120000,
   });
   try {
     rmdirSync(mnt);

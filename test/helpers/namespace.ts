@@ -94,22 +94,25 @@ export interface HeldNamespace {
 }
 
 export async function holdNamespace(opts: { hostsFile?: string } = {}): Promise<HeldNamespace> {
-  const holder = spawnInNamespace(['sleep', '3600'], { hostsFile: opts.hostsFile, stdio: 'ignore' });
+  // The holder says "ready" on its stdout once lo is up and the mounts are done (the steps of
+  // nsPrefix run before it), then becomes `sleep`: no polling for it, no deadline.
+  const holder = spawnInNamespace(['sh', '-c', 'echo ready && exec sleep 3600'], { hostsFile: opts.hostsFile, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  holder.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  await new Promise<void>((res, rej) => {
+    let out = '';
+    holder.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('ready\n')) res();
+    });
+    holder.once('exit', (code, signal) => rej(new Error(`the namespace holder exited (${code ?? signal}) before it was ready: ${stderr.trim()}`)));
+  });
+  // unshare -f forked the namespace's init: the shell that printed "ready", now sleep (same pid).
   const outer = holder.pid!;
-  // unshare forks the pid-namespace init (sh, which execs sleep once lo is up and the mount done).
-  let inner = 0;
-  for (let i = 0; i < 500 && inner === 0; i++) {
-    const r = spawnSync('pgrep', ['-P', String(outer)], { encoding: 'utf8' });
-    const pid = Number(r.stdout.trim().split('\n')[0]);
-    if (pid > 0) {
-      const comm = spawnSync('cat', [`/proc/${pid}/comm`], { encoding: 'utf8' }).stdout.trim();
-      if (comm === 'sleep') inner = pid;
-    }
-    if (inner === 0) await new Promise((r) => setTimeout(r, 20));
-  }
-  if (inner === 0) {
+  const inner = Number(spawnSync('pgrep', ['-P', String(outer)], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
+  if (!(inner > 0)) {
     holder.kill('SIGKILL');
-    throw new Error('the namespace holder did not start');
+    throw new Error(`the namespace holder (pid ${outer}) has no child process`);
   }
   const enter = ['nsenter', '-t', String(inner), '-n', '-m', '--'];
   return {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { asNobody, assertBuilt, cli, CLI, DAEMON } from '../helpers/cli';
 import { http, idle, raw } from '../helpers/http-unix';
 import { describeInNamespace, holdNamespace, type HeldNamespace } from '../helpers/namespace';
+import { until } from '../helpers/wait';
 
 const ORIGINAL = '127.0.0.1\tlocalhost\r\n::1\tlocalhost ip6-localhost\r\n# my own line\r\n10.1.2.3 intranet.example';
 
@@ -30,21 +31,6 @@ function config(extra: { aliases?: string[]; hosts?: Record<string, string | str
   ].join('\n');
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 15000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
 describeInNamespace('loopkeeperd in a private namespace', () => {
   let dir: string;
   let hosts: string;
@@ -54,6 +40,16 @@ describeInNamespace('loopkeeperd in a private namespace', () => {
   let ns: HeldNamespace;
   let daemon: ChildProcess;
   let logs = '';
+  let logWaits: { re: RegExp; from: number; res: () => void }[] = [];
+  const onLog = (c: Buffer): void => {
+    logs += c.toString();
+    const met = logWaits.filter((w) => w.re.test(logs.slice(w.from)));
+    logWaits = logWaits.filter((w) => !met.includes(w));
+    for (const w of met) w.res();
+  };
+  /** Resolves when the daemon logs (or has logged since offset `from`) a line matching `re`: on each log chunk, no polling. */
+  const logged = (re: RegExp, from: number): Promise<void> =>
+    re.test(logs.slice(from)) ? Promise.resolve() : new Promise((res) => logWaits.push({ re, from, res }));
   let exit: Promise<number | null>;
   const env = (): NodeJS.ProcessEnv => ({ LOOPKEEPER_SOCKET: sock, LOOPKEEPER_CONFIG: cfg, LOOPKEEPER_HOSTS_FILE: hosts, LOOPKEEPER_STATE_DIR: state });
 
@@ -85,8 +81,8 @@ describeInNamespace('loopkeeperd in a private namespace', () => {
     ns = await holdNamespace({ hostsFile: hosts });
     ns.run(['ip', 'addr', 'add', '127.0.0.9/32', 'dev', 'lo']); // somebody else's alias
     daemon = ns.spawn([process.execPath, DAEMON, '--config', cfg, '--socket', sock, '--state-dir', state, '--log-level', 'debug']);
-    daemon.stdout!.on('data', (c: Buffer) => (logs += c.toString()));
-    daemon.stderr!.on('data', (c: Buffer) => (logs += c.toString()));
+    daemon.stdout!.on('data', onLog);
+    daemon.stderr!.on('data', onLog);
     exit = new Promise((r) => daemon.once('exit', (code) => r(code)));
     await until('the daemon to converge', async () => (await http(sock, 'GET', '/v1/health')).status === 200);
   });
@@ -125,15 +121,17 @@ describeInNamespace('loopkeeperd in a private namespace', () => {
   });
 
   it('applies an edited config without any command (file watch)', async () => {
+    const mark = logs.length;
     writeConfig(config({ aliases: ['127.0.0.5'], hosts: { 'db.myteam.test': '127.0.0.5' } }));
     await until('127.0.0.5 to appear', () => addresses().includes('127.0.0.5'));
     await until('db.myteam.test to resolve', () => /^127\.0\.0\.5\s/m.test(ns.run(['getent', 'ahosts', 'db.myteam.test']).stdout));
     const s = await status();
     expect(s.lastReconcile.trigger).toMatch(/config|hosts/);
-    expect(logs).toMatch(/"trigger":"config"/);
+    await logged(/"trigger":"config"/, mark);
   });
 
   it('repairs an alias deleted by hand on the next trigger and counts the repair', async () => {
+    const mark = logs.length;
     const before = (await status()).drift.repairs;
     ns.run(['ip', 'addr', 'del', '127.0.0.2/32', 'dev', 'lo']);
     const r = cli(['reconcile', '--json'], env());
@@ -143,7 +141,7 @@ describeInNamespace('loopkeeperd in a private namespace', () => {
     // This run repaired it, unless a file event's run that was already queued got there first.
     expect(addresses()).toContain('127.0.0.2');
     expect((await status()).drift.repairs).toBe(before + 1);
-    expect(logs).toMatch(/"msg":"drift repaired"/);
+    await logged(/"msg":"drift repaired"/, mark);
   });
 
   it('repairs a hosts block edited by hand (hosts-file change trigger)', async () => {
@@ -185,13 +183,18 @@ describeInNamespace('loopkeeperd in a private namespace', () => {
       expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(r.json.error.code).toBe('rate_limited');
     }
-    await new Promise((r) => setTimeout(r, 200));
-    const events = logs
-      .slice(mark)
-      .split('\n')
-      .filter((l) => /"msg":"reconcile (started|finished)"/.test(l))
-      .map((l) => (JSON.parse(l) as { msg: string }).msg);
-    expect(events.length).toBeGreaterThanOrEqual(2);
+    // Every 200 answered after its run finished; wait for those log lines to come through the
+    // pipe (the slice ends on a finish, so no run is cut in half at the end).
+    const eventsSince = () =>
+      logs
+        .slice(mark)
+        .split('\n')
+        .filter((l) => /"msg":"reconcile (started|finished)"/.test(l) && l.endsWith('}'))
+        .map((l) => (JSON.parse(l) as { msg: string }).msg);
+    const events = await until('the reconcile log lines', () => {
+      const e = eventsSince();
+      return e.length >= 2 && e[e.length - 1] === 'reconcile finished' ? e : undefined;
+    });
     // never two runs in flight: a start always follows a finish (the slice may begin mid-run)
     let inFlight = events[0] === 'reconcile finished' ? 1 : 0;
     for (const m of events) {
@@ -203,11 +206,11 @@ describeInNamespace('loopkeeperd in a private namespace', () => {
   it('stays healthy through garbage, a 10 MB body, 500 idle connections and a half-sent request', async () => {
     const idles = await Promise.all(Array.from({ length: 500 }, () => idle(sock)));
     expect((await http(sock, 'GET', '/v1/health')).status).toBe(200);
-    const garbage = await raw(sock, Buffer.from([0, 1, 2, 255, 13, 10, 13, 10]), 5000);
+    const garbage = await raw(sock, Buffer.from([0, 1, 2, 255, 13, 10, 13, 10]));
     expect(garbage === '' || /^HTTP\/1.1 400/.test(garbage)).toBe(true);
     const big = await http(sock, 'POST', '/v1/reconcile', { body: Buffer.alloc(10 * 1024 * 1024, 'x') }).catch((e: Error) => ({ status: -1, error: e }));
     expect([413, -1]).toContain(big.status); // the server may close before the upload ends
-    const half = raw(sock, 'POST /v1/reconcile HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc', 30000);
+    const half = raw(sock, 'POST /v1/reconcile HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc');
     expect((await http(sock, 'GET', '/v1/health')).status).toBe(200);
     expect((await http(sock, 'GET', '/v1/status')).status).toBe(200);
     await half;
@@ -227,11 +230,12 @@ describeInNamespace('loopkeeperd in a private namespace', () => {
   });
 
   it('reloads and reconciles on SIGHUP', async () => {
+    const mark = logs.length;
     ns.run(['ip', 'addr', 'del', '127.0.0.3/32', 'dev', 'lo']);
     daemon.kill('SIGHUP');
     await until('127.0.0.3 to be back', () => addresses().includes('127.0.0.3'));
     await until('the signal reconcile to be reported', async () => (await status()).lastReconcile.trigger === 'signal');
-    expect(logs).toMatch(/"msg":"SIGHUP: reloading the config and reconciling"/);
+    await logged(/"msg":"SIGHUP: reloading the config and reconciling"/, mark);
   });
 
   it('refuses a second daemon on the same socket with a clear error', () => {

@@ -1,42 +1,74 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { watchTargets, type Watcher } from '../../../src/daemon/watch';
 
-async function until(fn: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
+// No sleeps: the debounce timer is a fake timer (it fires only when the test advances it), and
+// "every event of what I just did has been delivered" is an event too. Node reads all file
+// watches of a process from one inotify queue, in order; so after touching a sentinel file
+// that has its own watch, the sentinel's event arrives only after every earlier event.
 describe('watchTargets', () => {
   let dir: string;
+  let side: string;
+  let sentinel: string;
+  let touches = 0;
   let w: Watcher | undefined;
+  let n: number;
+
+  /** Resolves once the events of every file operation made before the call have been delivered. */
+  function delivered(): Promise<void> {
+    return new Promise((res) => {
+      const s = watch(sentinel, () => {
+        s.close();
+        res();
+      });
+      writeFileSync(sentinel, String(++touches));
+    });
+  }
+
+  /** Events delivered, then the debounce window passed: how many triggers fired. */
+  async function settle(debounceMs: number): Promise<number> {
+    await delivered();
+    jest.advanceTimersByTime(debounceMs);
+    return n;
+  }
+
   beforeEach(() => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
     dir = mkdtempSync(join(tmpdir(), 'lk-watch-'));
+    side = mkdtempSync(join(tmpdir(), 'lk-watch-sentinel-'));
+    sentinel = join(side, 'sentinel');
+    writeFileSync(sentinel, '');
+    n = 0;
   });
   afterEach(() => {
     w?.close();
+    jest.useRealTimers();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(side, { recursive: true, force: true });
   });
 
   it('fires once, debounced, for an in-place write and for an editor-style rename', async () => {
     const file = join(dir, 'loopkeeper.yaml');
     writeFileSync(file, 'a');
-    let n = 0;
     w = watchTargets([{ path: file, kind: 'file' }], () => n++, 50);
     writeFileSync(file, 'b');
     writeFileSync(file, 'c');
-    await until(() => n === 1);
+    await delivered();
+    expect(n).toBe(0); // debounced: nothing before the window passes
+    jest.advanceTimersByTime(49);
+    expect(n).toBe(0);
+    jest.advanceTimersByTime(1);
+    expect(n).toBe(1); // two writes (file + directory events each), one trigger
     writeFileSync(`${file}.swp`, 'd');
     renameSync(`${file}.swp`, file);
-    await until(() => n === 2);
-    writeFileSync(file, 'e'); // the new inode is watched too
-    await until(() => n === 3);
-    await new Promise((r) => setTimeout(r, 150));
-    expect(n).toBe(3);
+    expect(await settle(50)).toBe(2);
+    // The file watch re-attaches to the new inode on the next turn of the event loop.
+    await new Promise((r) => setImmediate(r));
+    writeFileSync(file, 'e');
+    expect(await settle(50)).toBe(3);
+    expect(jest.getTimerCount()).toBe(0); // nothing else pending: no late trigger
+    expect(await settle(1000)).toBe(3);
   });
 
   it('ignores other files in the directory and watches matching new files in a conf.d', async () => {
@@ -44,14 +76,14 @@ describe('watchTargets', () => {
     mkdirSync(confd);
     const file = join(dir, 'loopkeeper.yaml');
     writeFileSync(file, 'a');
-    let n = 0;
     w = watchTargets([{ path: file, kind: 'file' }, { path: confd, kind: 'dir', match: (x) => x.endsWith('.yaml') }], () => n++, 30);
     writeFileSync(join(dir, 'unrelated.txt'), 'x');
     writeFileSync(join(confd, 'notes.txt'), 'x');
-    await new Promise((r) => setTimeout(r, 150));
-    expect(n).toBe(0);
+    await delivered();
+    expect(jest.getTimerCount()).toBe(0); // not even a debounce started
+    expect(await settle(30)).toBe(0);
     writeFileSync(join(confd, '10-team.yaml'), 'x');
-    await until(() => n === 1);
+    expect(await settle(30)).toBe(1);
   });
 
   it('reports directories it cannot watch instead of throwing', () => {

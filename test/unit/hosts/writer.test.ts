@@ -14,6 +14,7 @@ import {
   readlinkSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,9 +54,10 @@ describe('applyHosts', () => {
   it('writes nothing when nothing changes: same inode, same mtime, no backup', async () => {
     const { file, state } = setup();
     await applyHosts(file, D1, { stateDir: state });
+    // An mtime far in the past: any rewrite would move it, however fast this machine is.
+    utimesSync(file, new Date('2001-02-03T04:05:06Z'), new Date('2001-02-03T04:05:06Z'));
     const before = statSync(file);
     const backups = listBackups(state);
-    await new Promise((r) => setTimeout(r, 20));
     const out = await applyHosts(file, D1, { stateDir: state });
     expect(out.written).toBe(false);
     expect(out.method).toBeNull();

@@ -3,16 +3,94 @@ import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { netmaskPrefix, parseIfconfig, type IfconfigInterface } from '../../../src/platform/ifconfig';
 import { parseIpJson } from '../../../src/platform/ipjson';
+import { corpusPath, describeCorpus } from '../../helpers/corpus';
 
-const REPO = resolve(__dirname, '..', '..', '..');
-const CORPUS = resolve(REPO, '..', 'shared', 'corpus');
-const read = (dir: string, f: string) => readFileSync(resolve(CORPUS, dir, f), 'utf8');
+const FIXTURES = resolve(__dirname, '..', '..', 'fixtures');
+const fixture = (dir: string, f: string) => readFileSync(resolve(FIXTURES, dir, f), 'utf8');
+const read = (dir: string, f: string) => readFileSync(corpusPath(dir, f), 'utf8');
 const byName = (list: IfconfigInterface[], name: string) => list.find((i) => i.name === name)!;
 const addrs = (i: IfconfigInterface) => i.addresses.map((a) => `${a.address}/${a.prefixLength}`);
 
 const LO0_DEFAULT = ['127.0.0.1/8', '::1/128', 'fe80::1/64'];
 
-describe('parseIfconfig on the corpus (every BSD/macOS capture)', () => {
+describe('parseIfconfig on the project\'s fixtures (test/fixtures/ifconfig)', () => {
+  const cases: [string, string[], Record<string, string[]>][] = [
+    ['freebsd-lo0-aliases-8space', ['em0', 'lo0', 'tun0', 'vlan0'], {
+      em0: ['198.51.100.7/24', '198.51.100.8/32'],
+      lo0: ['::1/128', 'fe80::1/64', '127.0.0.1/8', '127.0.0.2/32', '127.0.0.3/32'],
+      tun0: ['203.0.113.9/32'], // "A --> B netmask": the local end
+      vlan0: ['fe80::211:aff:fe59:6790/64', '192.168.192.2/24'],
+    }],
+    ['freebsd12-cidr-5space', ['ix0', 'lo0'], {
+      ix0: ['10.10.2.101/24', 'fe80::225:90ff:feaa:bbcc/64', '2001:db8:1026::130/64'],
+      lo0: ['127.0.0.1/8', '127.0.0.5/32', '::1/128'],
+    }],
+    ['linux-net-tools-2', ['ens33', 'lo'], {
+      ens33: ['192.168.71.131/24', 'fe80::20c:29ff:fe99:4517/64'],
+      lo: ['127.0.0.1/8', '::1/128'],
+    }],
+    ['macos-2space-indent-crlf', ['lo0', 'en0'], { lo0: ['::1/128', 'fe80::1/64', '127.0.0.1/8', '127.0.0.4/32'], en0: [] }],
+    ['macos-legacy-trailing-spaces', ['lo0', 'en1', 'p2p0'], {
+      lo0: ['::1/128', '127.0.0.1/8', 'fe80::1/64'],
+      en1: ['fe80::62c5:47ff:fe00:1122/64', '10.20.30.40/22'],
+      p2p0: [],
+    }],
+    // A non-127 alias added without a netmask shows the classful /8.
+    ['macos-lo0-alias-classful', ['lo0'], { lo0: [...LO0_DEFAULT, '10.254.254.254/8'] }],
+    ['macos-lo0-aliases', ['lo0', 'gif0', 'stf0', 'en0', 'utun0', 'bridge0'], {
+      lo0: [...LO0_DEFAULT, '127.0.0.2/8', '127.0.0.3/32', '10.254.254.254/8', 'fd00::2/128'],
+      gif0: [],
+      stf0: [],
+      en0: ['fe80::10c3:a1ff:fe00:1/64', '192.168.1.23/24', '2001:db8:40::1c/64', '2001:db8:40::9f3e/64'],
+      utun0: ['fe80::a4c3:1b2d:9e8f:7a6b/64'],
+      bridge0: [],
+    }],
+    ['macos-lo0-down', ['lo0'], { lo0: ['127.0.0.1/8', '127.0.0.2/32'] }],
+    ['macos-mixed-ptp-ctrl-byte', ['lo0', 'en0.1', 'utun2', 'utun3', 'llw0', 'ib0'], {
+      lo0: LO0_DEFAULT,
+      'en0.1': ['0.0.0.0/8'],
+      utun2: ['10.16.132.213/23'],
+      utun3: ['2001:db8:cafe::132:213/128'],
+      llw0: ['fe80::2cba:e4ff:fe83:4bb7/64'],
+      ib0: [],
+    }],
+    // Redacted, out-of-range, wrong-family and /33 addresses are dropped; a mask with holes
+    // keeps the address with an unknown prefix.
+    ['redacted-and-invalid', ['fxp0', 'lo0'], { fxp0: ['10.0.0.1/null'], lo0: ['127.0.0.1/8'] }],
+  ];
+
+  it.each(cases)('%s', (file, names, expected) => {
+    const parsed = parseIfconfig(fixture('ifconfig', file));
+    expect(parsed.map((i) => i.name)).toEqual(names);
+    for (const [name, list] of Object.entries(expected)) expect(addrs(byName(parsed, name))).toEqual(list);
+  });
+
+  it('covers every ifconfig fixture', () => {
+    const tested = new Set([...cases.map((c) => c[0]), 'linux-old-net-tools']);
+    expect(readdirSync(resolve(FIXTURES, 'ifconfig')).filter((f) => !tested.has(f))).toEqual([]);
+  });
+
+  it('reads UP and the flags from the header (none for "flags=0<>")', () => {
+    const parsed = parseIfconfig(fixture('ifconfig', 'macos-lo0-aliases'));
+    expect(byName(parsed, 'lo0')).toMatchObject({ up: true, flags: ['UP', 'LOOPBACK', 'RUNNING', 'MULTICAST'] });
+    expect(byName(parsed, 'gif0')).toMatchObject({ up: false, flags: ['POINTOPOINT', 'MULTICAST'] });
+    expect(byName(parsed, 'stf0')).toMatchObject({ up: false, flags: [] });
+    expect(parseIfconfig(fixture('ifconfig', 'macos-lo0-down'))[0]).toMatchObject({ name: 'lo0', up: false, flags: ['LOOPBACK', 'RUNNING', 'MULTICAST'] });
+  });
+
+  it('keeps the zone of a link-local address apart from the address', () => {
+    const parsed = parseIfconfig(fixture('ifconfig', 'macos-lo0-aliases'));
+    expect(byName(parsed, 'lo0').addresses.find((a) => a.address === 'fe80::1')).toEqual({ family: 6, address: 'fe80::1', prefixLength: 64, zone: 'lo0' });
+    expect(byName(parsed, 'utun0').addresses[0]!.zone).toBe('utun0');
+    expect(byName(parseIfconfig(fixture('ifconfig', 'freebsd12-cidr-5space')), 'ix0').addresses[1]).toEqual({ family: 6, address: 'fe80::225:90ff:feaa:bbcc', prefixLength: 64, zone: 'ix0' });
+  });
+
+  it('finds nothing in the old net-tools shape it does not claim to read (no crash, no invented addresses)', () => {
+    expect(parseIfconfig(fixture('ifconfig', 'linux-old-net-tools'))).toEqual([]);
+  });
+});
+
+describeCorpus('parseIfconfig on every BSD/macOS capture', () => {
   const cases: [string, string[], Record<string, string[]>][] = [
     ['debian-kfreebsd.facter', ['em0', 'em1', 'bge0', 'bge1', 'lo0', 'vlan0'], {
       lo0: ['::1/128', 'fe80::1/64', '127.0.0.1/8'],
@@ -82,7 +160,7 @@ describe('parseIfconfig on the corpus (every BSD/macOS capture)', () => {
 
   it('covers every ifconfig capture in the corpus', () => {
     const tested = new Set(cases.map((c) => c[0]));
-    const files = readdirSync(resolve(CORPUS, 'ifconfig')).filter((f) => !f.startsWith('linux-old'));
+    const files = readdirSync(corpusPath('ifconfig')).filter((f) => !f.startsWith('linux-old'));
     expect(files.filter((f) => !tested.has(f))).toEqual([]);
   });
 
@@ -194,7 +272,67 @@ describe('parseIfconfig on broken, hostile and huge input', () => {
   });
 });
 
-describe('parseIpJson (ip -j addr)', () => {
+describe('parseIpJson (ip -j addr) on the project\'s captures (test/fixtures/ip)', () => {
+  const ALIASES = ['127.0.0.1/8', '127.0.0.2/32', '10.254.254.254/32', '127.0.0.53/8', 'fd00:0:0:1::a/128', 'fd00::2/128', '::1/128'];
+
+  it('reads a fresh lo, compact and pretty-printed', () => {
+    for (const f of ['lo-default.json', 'lo-default-pretty.json']) {
+      expect(parseIpJson(fixture('ip', f))).toEqual([
+        { name: 'lo', flags: ['LOOPBACK', 'UP', 'LOWER_UP'], up: true, label: { '127.0.0.1': 'lo' }, addresses: [
+          { family: 4, address: '127.0.0.1', prefixLength: 8 },
+          { family: 6, address: '::1', prefixLength: 128 },
+        ] },
+      ]);
+    }
+  });
+
+  it('reads lo with aliases, a label and IPv6 (canonical), compact and pretty-printed alike', () => {
+    for (const f of ['lo-aliases.json', 'lo-aliases-pretty.json']) {
+      const [lo] = parseIpJson(fixture('ip', f));
+      expect(lo).toMatchObject({ name: 'lo', up: true });
+      expect(addrs(lo!)).toEqual(ALIASES);
+      expect(lo!.label['127.0.0.53']).toBe('lo:dns');
+      expect(lo!.label['fd00::2']).toBeUndefined(); // iproute2 gives IPv6 addresses no label
+    }
+    // The text form of the same capture lists the same addresses (what `ip addr` users see).
+    const text = fixture('ip', 'lo-aliases.txt');
+    expect([...text.matchAll(/^ {4}inet6? (\S+)/gm)].map((m) => m[1])).toEqual(ALIASES);
+  });
+
+  it('reads a down lo (its IPv6 addresses are gone, IPv4 aliases stay)', () => {
+    const [lo] = parseIpJson(fixture('ip', 'lo-down-aliases.json'));
+    expect(lo).toMatchObject({ name: 'lo', up: false, flags: ['LOOPBACK'] });
+    expect(addrs(lo!)).toEqual(['127.0.0.1/8', '127.0.0.2/32', '10.254.254.254/32', '127.0.0.53/8']);
+  });
+
+  it('reads every interface of `ip -j addr show`, each with its own addresses', () => {
+    const all = parseIpJson(fixture('ip', 'lo-veth-all.json'));
+    expect(all.map((i) => i.name)).toEqual(['lo', 'veth1', 'veth0']);
+    expect(addrs(byName(all, 'lo'))).toEqual(['127.0.0.1/8', '127.0.0.2/32', '::1/128']);
+    expect(addrs(byName(all, 'veth0'))).toEqual(['192.0.2.10/24', '2001:db8::10/64', 'fe80::ac1c:b3ff:fe11:8f48/64']);
+    expect(byName(all, 'veth1')).toMatchObject({ up: true, label: {} });
+  });
+
+  it('shows what the captured batches applied, and what a stopped batch did not', () => {
+    const [lo] = parseIpJson(fixture('ip', 'lo-after-batches.json'));
+    const have = new Set(lo!.addresses.map((a) => a.address));
+    const { batches } = JSON.parse(fixture('ip', 'batches.json')) as { batches: { applied?: string[]; notApplied?: string[] }[] };
+    for (const b of batches) {
+      for (const a of b.applied ?? []) expect(have.has(a)).toBe(true);
+      for (const a of b.notApplied ?? []) expect(have.has(a)).toBe(false);
+    }
+  });
+
+  it('skips what is not an interface or an address, and throws on text that is not JSON', () => {
+    expect(parseIpJson('{}')).toEqual([]);
+    expect(parseIpJson('[1, null, {"ifname": 3}, {"ifname": "lo", "addr_info": [{"family": "inet", "local": "x"}, {"family": "packet", "local": "127.0.0.2"}, 7]}]')).toEqual([
+      { name: 'lo', flags: [], up: false, addresses: [], label: {} },
+    ]);
+    expect(() => parseIpJson(fixture('ip', 'lo-aliases.txt'))).toThrow(SyntaxError);
+  });
+});
+
+describeCorpus('parseIpJson (ip -j addr) on the corpus captures', () => {
   it('reads lo with aliases, labels and IPv6', () => {
     for (const f of ['lo-aliases.json', 'lo-aliases-pretty.json']) {
       const [lo] = parseIpJson(read('ip', f));
@@ -208,13 +346,5 @@ describe('parseIpJson (ip -j addr)', () => {
     const [lo] = parseIpJson(read('ip', 'lo-down-aliases.json'));
     expect(lo).toMatchObject({ name: 'lo', up: false, flags: ['LOOPBACK'] });
     expect(addrs(lo!)).toEqual(['127.0.0.1/8', '127.0.0.2/32', '10.254.254.254/32', '127.0.0.3/8']);
-  });
-
-  it('skips what is not an interface or an address, and throws on text that is not JSON', () => {
-    expect(parseIpJson('{}')).toEqual([]);
-    expect(parseIpJson('[1, null, {"ifname": 3}, {"ifname": "lo", "addr_info": [{"family": "inet", "local": "x"}, {"family": "packet", "local": "127.0.0.2"}, 7]}]')).toEqual([
-      { name: 'lo', flags: [], up: false, addresses: [], label: {} },
-    ]);
-    expect(() => parseIpJson('1: lo: <LOOPBACK>')).toThrow(SyntaxError);
   });
 });

@@ -6,10 +6,21 @@ import { createPlatform } from '../../../src/platform';
 import { existedBefore } from '../../../src/platform/common';
 import { alreadyDone, batchLine, parseBatchFailures } from '../../../src/platform/linux';
 import { CommandError } from '../../../src/platform/runner';
+import { corpusPath, describeCorpus } from '../../helpers/corpus';
 import { fakeRunner, type FakeRunner } from '../../helpers/fake-runner';
 
-const CORPUS = resolve(__dirname, '..', '..', '..', '..', 'shared', 'corpus');
-const stderrOf = (f: string) => readFileSync(join(CORPUS, 'ip', f), 'utf8').replace(/exit=\d+\n?$/, '');
+// Real `ip -batch` stderr captured for this project (test/fixtures/ip, with batches.json saying
+// what produced each one).
+const FIXTURES = resolve(__dirname, '..', '..', 'fixtures', 'ip');
+const stderrOf = (f: string) => readFileSync(join(FIXTURES, f), 'utf8');
+interface Batch {
+  stderr: string;
+  argv: string[];
+  input: string;
+  exit: number;
+  failedLines: number[];
+}
+const BATCHES = (JSON.parse(readFileSync(join(FIXTURES, 'batches.json'), 'utf8')) as { batches: Batch[] }).batches;
 
 function info(address: string): NetworkInterfaceInfo {
   const v6 = address.includes(':');
@@ -114,7 +125,7 @@ describe('Linux adapter: change', () => {
     expect(report.after.addresses.sort()).toEqual(['127.0.0.1', '127.0.0.2', '::1', 'fd00::2'].sort());
   });
 
-  it('a mid-batch "already assigned" (corpus capture) is ok but marked as not added by us; the rest applies', async () => {
+  it('a mid-batch "already assigned" (real capture) is ok but marked as not added by us; the rest applies', async () => {
     const t = setup({ addresses: ['127.0.0.1', '::1', '127.0.0.3'] });
     // ip -force applied lines 1 and 3 and named line 2, exactly as in batch-force-midfail.stderr.
     t.runner.queue.push({ code: 1, stderr: stderrOf('batch-force-midfail.stderr') });
@@ -139,14 +150,36 @@ describe('Linux adapter: change', () => {
     ]);
   });
 
-  it('a delete of an address already gone (corpus capture) counts as done', async () => {
+  it('a delete of an address already gone (real capture, IPv4 and IPv6) counts as done', async () => {
     const t = setup();
     t.runner.queue.push({ code: 1, stderr: stderrOf('batch-del-missing.stderr') });
     const report = await t.platform.aliases.change({ add: [], remove: ['127.0.0.2'] });
     expect(report.results).toEqual([{ address: '127.0.0.2', action: 'remove', ok: true }]);
+    t.runner.queue.push({ code: 1, stderr: stderrOf('batch-del-missing-v6.stderr') });
+    const v6 = await t.platform.aliases.change({ add: [], remove: ['fd00::99'] });
+    expect(v6.results).toEqual([{ address: 'fd00::99', action: 'remove', ok: true }]);
   });
 
-  it('an unknown device (corpus capture) fails every line with ip\'s own words', async () => {
+  it('-force with two failing lines (real capture): each named line is judged on its own', async () => {
+    const t = setup({ addresses: ['127.0.0.1', '::1', '127.0.0.2', 'fd00::2'] });
+    t.runner.queue.push({ code: 1, stderr: stderrOf('batch-force-two-fail.stderr') });
+    t.state.lo.add('127.0.0.22');
+    const report = await t.platform.aliases.change({ add: ['127.0.0.2', '127.0.0.22', 'fd00::2'], remove: [] });
+    expect(report.results).toEqual([
+      { address: '127.0.0.2', action: 'add', ok: true, existed: true },
+      { address: '127.0.0.22', action: 'add', ok: true },
+      { address: 'fd00::2', action: 'add', ok: true, existed: true },
+    ]);
+  });
+
+  it('a batch that stops without naming a line (real capture: bad prefix) fails what is not there', async () => {
+    const t = setup();
+    t.runner.queue.push({ code: 1, stderr: stderrOf('batch-bad-prefix.stderr') });
+    const report = await t.platform.aliases.change({ add: ['127.0.0.2'], remove: [] });
+    expect(report.results).toEqual([{ address: '127.0.0.2', action: 'add', ok: false, error: expect.stringContaining('any valid prefix is expected') }]);
+  });
+
+  it('an unknown device (real capture) fails every line with ip\'s own words', async () => {
     const t = setup({ listed: false, flags: null });
     t.runner.script = (_a, input) => ({
       code: 1,
@@ -212,8 +245,20 @@ describe('Linux ip batch helpers', () => {
     expect(batchLine('remove', 'fd00::2', 'lo')).toBe('addr del fd00::2/128 dev lo');
   });
 
-  it('parses every corpus capture and knows "already done" errors', () => {
-    expect(parseBatchFailures(stderrOf('batch-error-exists.stderr'))).toEqual(new Map([[1, 'Error: ipv4: Address already assigned.']]));
+  it.each(BATCHES.map((b) => [b.stderr, b] as const))('parses the real capture %s: the failing lines ip named', (_f, b) => {
+    const failures = parseBatchFailures(stderrOf(b.stderr));
+    expect([...failures.keys()]).toEqual(b.failedLines);
+    const lines = b.input.trim().split('\n');
+    for (const [n, message] of failures) {
+      expect(message).toBe(stderrOf(b.stderr).split('\n')[[...failures.keys()].indexOf(n) * 2]);
+      const action = lines[n - 1]!.split(' ')[1] === 'add' ? 'add' : 'remove';
+      // Every capture but the unknown device is "already as wanted".
+      expect(alreadyDone(action, message)).toBe(b.stderr !== 'batch-nodev.stderr');
+    }
+  });
+
+  it('knows "already done" errors', () => {
+    expect(parseBatchFailures(stderrOf('batch-add-exists.stderr'))).toEqual(new Map([[1, 'Error: ipv4: Address already assigned.']]));
     expect(parseBatchFailures(stderrOf('batch-force-midfail.stderr'))).toEqual(new Map([[2, 'Error: ipv4: Address already assigned.']]));
     expect(alreadyDone('add', 'Error: ipv6: address already assigned.')).toBe(true);
     expect(alreadyDone('remove', 'Error: ipv4: Address not found.')).toBe(true);
@@ -227,6 +272,17 @@ describe('Linux ip batch helpers', () => {
     expect(m.get(7)!.length).toBeLessThan(600);
     expect(m.get(8)).toBe('ip reported a failure without a message');
     expect(parseBatchFailures('Command failed -:x\r\n')).toEqual(new Map());
+  });
+});
+
+describeCorpus('Linux ip batch helpers on the corpus captures', () => {
+  const corpusStderr = (f: string) => readFileSync(corpusPath('ip', f), 'utf8').replace(/exit=\d+\n?$/, '');
+
+  it('parses every corpus capture', () => {
+    expect(parseBatchFailures(corpusStderr('batch-error-exists.stderr'))).toEqual(new Map([[1, 'Error: ipv4: Address already assigned.']]));
+    expect(parseBatchFailures(corpusStderr('batch-force-midfail.stderr'))).toEqual(new Map([[2, 'Error: ipv4: Address already assigned.']]));
+    expect(parseBatchFailures(corpusStderr('batch-del-missing.stderr'))).toEqual(new Map([[1, 'Error: ipv4: Address not found.']]));
+    expect(parseBatchFailures(corpusStderr('batch-nodev.stderr'))).toEqual(new Map([[1, 'Cannot find device "nosuchdev"']]));
   });
 });
 
