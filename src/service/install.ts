@@ -9,7 +9,8 @@
 // config it wrote if nobody changed it, the directories it created if empty) even when the
 // service manager is absent or refuses, and says what it could not do.
 import { constants } from 'node:fs';
-import { access, chmod, lstat, mkdir, readFile, readdir, realpath, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { access, chmod, lstat, mkdir, readFile, readdir, realpath, rm, rmdir, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../fs/atomic';
 import { dirname, join } from 'node:path';
 import type { CommandRunner, RunResult } from '../platform/types';
 import { defaultSocket } from '../runtime';
@@ -167,17 +168,13 @@ async function readOrNull(p: string): Promise<string | null> {
   }
 }
 
-/** Temp file beside the target, then rename: a crash never leaves half a unit file. */
+/**
+ * The one atomic writer (src/fs/atomic.ts): an exclusive, randomly named temp file beside the
+ * target, fsync, rename, fsync of the directory. A crash never leaves half a unit file, and a
+ * name planted beside it (a symlink, a guessable temp name) cannot redirect the write.
+ */
 async function writeAtomic(p: string, content: string, mode: number): Promise<void> {
-  const tmp = `${p}.loopkeeper-${process.pid}.tmp`;
-  await writeFile(tmp, content, { mode });
-  try {
-    await chmod(tmp, mode); // the umask may have narrowed it
-    await rename(tmp, p);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(p, content, { mode, keepOwner: false });
 }
 
 class StepError extends Error {}

@@ -99,6 +99,25 @@ describe('install on Linux', () => {
     expect(r.changed).toBe(true);
   });
 
+  it('replaces a symlink planted at the unit path instead of writing through it, leaving no temp file', async () => {
+    const { root, options } = setup('linux');
+    mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
+    const victim = join(root, 'victim');
+    writeFileSync(victim, 'precious\n');
+    symlinkSync(victim, unitIn(root));
+    // The temp name install once used (`<unit>.loopkeeper-<pid>.tmp`), planted as a link: the
+    // writer's temp file is exclusive and randomly named, so this link is never written through.
+    const oldTemp = `${unitIn(root)}.loopkeeper-${process.pid}.tmp`;
+    symlinkSync(victim, oldTemp);
+    const r = await installService(options);
+    expect(r.ok).toBe(true);
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    expect(lstatSync(unitIn(root)).isFile()).toBe(true);
+    expect(readFileSync(unitIn(root), 'utf8')).toContain('ExecStart=');
+    const { readdirSync } = require('node:fs') as typeof import('node:fs');
+    expect(readdirSync(join(root, 'etc/systemd/system')).filter((n: string) => n.includes('tmp'))).toEqual([`loopkeeper.service.loopkeeper-${process.pid}.tmp`]);
+  });
+
   it('writes a minimal valid config when the package has no example', async () => {
     const { root, options } = setup('linux', { example: null });
     await installService(options);
