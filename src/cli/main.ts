@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `loopkeeper` CLI. Commands are loaded lazily (require on use) so that `loopkeeper status`
 // does not pay for the config parser, zod or the hosts engine.
-import { Command, CommanderError } from 'commander';
+import { Argument, Command, CommanderError } from 'commander';
 import { EXIT } from '../exit-codes';
 import { resolveRuntime, type RuntimeFlags } from '../runtime';
 import { addRuntimeOptions, collectRepeated } from '../runtime-options';
@@ -34,6 +34,17 @@ function lazy(file: string): (...a: unknown[]) => Promise<void> {
   };
 }
 
+/** Like lazy(), for a command group whose module exports one function per subcommand. */
+function lazySub(file: string, name: string): (...a: unknown[]) => Promise<void> {
+  return async (...a: unknown[]) => {
+    const cmd = a[a.length - 1] as Command;
+    const all = cmd.optsWithGlobals() as RuntimeFlags & Record<string, unknown>;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(`./commands/${file}`) as Record<string, CommandRun>;
+    process.exitCode = await mod[name]!(makeContext(all), all, cmd.args);
+  };
+}
+
 export function buildProgram(): Command {
   const program = new Command('loopkeeper')
     .description("Keep this machine's loopback aliases and /etc/hosts entries as your team declared them.")
@@ -46,6 +57,8 @@ export function buildProgram(): Command {
   program
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  // Before any subcommand exists: subcommands copy it, so `hosts add --help` lists --config & co.
+  program.configureHelp({ showGlobalOptions: true });
 
   program
     .command('validate')
@@ -99,7 +112,87 @@ export function buildProgram(): Command {
     .description('stop and remove the service; keeps the config and the state directory (needs root)')
     .option('--root <dir>', 'remove under DIR instead of / and unload nothing')
     .action(lazy('uninstall'));
+  addEverydayCommands(program);
   return program;
+}
+
+/** SPEC "Everyday commands": edit and list the desired state; shell completion. */
+function addEverydayCommands(program: Command): void {
+  const editTarget = (c: Command): Command =>
+    c
+      .option('--file <path>', 'the config file to write (default: conf.d/local.yaml of the config directory)')
+      .option('--profile <name>', 'write to the profile conf.d/NAME.yaml')
+      .option('--json', 'one JSON document on stdout');
+  const removeTarget = (c: Command): Command =>
+    c
+      .option('--file <path>', 'remove only from this config file (needed when several files declare it)')
+      .option('--json', 'one JSON document on stdout');
+
+  const hosts = program.command('hosts').description('edit or list the host names of the desired state (edits need root)');
+  editTarget(
+    hosts
+      .command('add')
+      .description('declare NAME with its addresses (replacing the addresses it has in that file), validate, write, reconcile')
+      .argument('<name>', 'host name, e.g. api.myteam.test')
+      .argument('<addr...>', 'one or more addresses, in the order the resolver returns them'),
+  ).action(lazySub('hosts', 'add'));
+  removeTarget(
+    hosts
+      .command('remove')
+      .description('take NAME out of the file that declares it, validate, write, reconcile')
+      .argument('<name...>', 'host name(s)'),
+  ).action(lazySub('hosts', 'remove'));
+  hosts
+    .command('list')
+    .description('every host name with the file:line that declares it and its live state (present, missing, shadowed)')
+    .option('--all', 'also list the lines of the hosts file that are not loopkeeper\'s (marked not managed)')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazySub('hosts', 'list'));
+
+  const aliases = program.command('aliases').description('edit or list the loopback aliases of the desired state (edits need root)');
+  editTarget(
+    aliases
+      .command('add')
+      .description('declare aliases (an address, or a range FIRST-LAST or CIDR written as `range:`), validate, write, reconcile')
+      .argument('<addr-or-range...>', 'e.g. 127.0.0.2, 127.0.1.10-127.0.1.20, 127.0.2.0/28, fd00::2'),
+  ).action(lazySub('aliases', 'add'));
+  removeTarget(
+    aliases
+      .command('remove')
+      .description('take aliases out of the file that declares them, validate, write, reconcile')
+      .argument('<addr-or-range...>', 'an address or a range exactly as declared (FIRST-LAST and CIDR forms match each other)'),
+  ).action(lazySub('aliases', 'remove'));
+  aliases
+    .command('list')
+    .description('every alias entry with the file:line that declares it and its live state (present, missing)')
+    .option('--verbose', 'list every address of a range')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazySub('aliases', 'list'));
+
+  const profile = program.command('profile').description('turn a group of entries (one conf.d/NAME.yaml) on or off (needs root)');
+  profile
+    .command('list')
+    .description('every profile of conf.d/, enabled or disabled, with its counts of aliases and names')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazySub('profile', 'list'));
+  profile
+    .command('enable')
+    .description('rename conf.d/NAME.yaml.disabled back to NAME.yaml, validate, reconcile')
+    .argument('<name>', 'profile name')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazySub('profile', 'enable'));
+  profile
+    .command('disable')
+    .description('rename conf.d/NAME.yaml to NAME.yaml.disabled (the loader ignores it), validate, reconcile')
+    .argument('<name>', 'profile name')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazySub('profile', 'disable'));
+
+  program
+    .command('completion')
+    .description('print a shell completion script (bash: source <(loopkeeper completion bash))')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
+    .action(lazy('completion'));
 }
 
 export async function main(argv: string[]): Promise<void> {

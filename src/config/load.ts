@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import type { DesiredState, Diagnostic } from '../model';
 import type { Runtime } from '../runtime';
 import { FILE_START, diagnostic, parseConfigDocument, type ConfigDocument } from './document';
-import { resolveConfigFiles } from './files';
+import { overlayText, resolveConfigFiles, type ConfigOverlay } from './files';
 import { readConfigText } from './read';
 import { applyRules } from './rules';
 import { shapeDiagnostics } from './shape';
@@ -22,6 +22,8 @@ export interface LoadOptions {
   strictModes: boolean;
   /** Mode bits mean nothing on Windows, so StrictModes is skipped there. */
   platform?: NodeJS.Platform;
+  /** Candidate texts that stand in for files on disk (an edit validated before it is written). */
+  overlay?: ConfigOverlay;
 }
 
 /** Per file, at most this many problems are listed; a file of junk must not print a million lines. */
@@ -40,7 +42,7 @@ export async function loadConfig(files: string[], opts: LoadOptions): Promise<Lo
     if (opts.strictModes && platform !== 'win32') {
       for (const message of await unsafePermissions(file)) list.push(diagnostic(file, FILE_START, 'error', message));
     }
-    const read = await readConfigText(file);
+    const read = overlayText(opts.overlay, file) ?? (await readConfigText(file));
     if (!read.ok) {
       list.push(diagnostic(file, FILE_START, 'error', read.message));
       continue;
@@ -68,10 +70,10 @@ export async function loadConfig(files: string[], opts: LoadOptions): Promise<Lo
   return { files: unique, desired, diagnostics };
 }
 
-export async function loadDesiredState(runtime: Runtime, opts: { strictModes: boolean }): Promise<LoadedConfig> {
-  const resolved = await resolveConfigFiles(runtime);
+export async function loadDesiredState(runtime: Runtime, opts: { strictModes: boolean; overlay?: ConfigOverlay }): Promise<LoadedConfig> {
+  const resolved = await resolveConfigFiles(runtime, opts.overlay);
   if (resolved.files.length === 0 && resolved.diagnostics.length > 0) return { files: [], desired: null, diagnostics: resolved.diagnostics };
-  const loaded = await loadConfig(resolved.files, { strictModes: opts.strictModes, platform: runtime.platform });
+  const loaded = await loadConfig(resolved.files, { strictModes: opts.strictModes, platform: runtime.platform, overlay: opts.overlay });
   const diagnostics = [...resolved.diagnostics, ...loaded.diagnostics];
   const failed = diagnostics.some((d) => d.severity === 'error');
   return { files: loaded.files, desired: failed ? null : loaded.desired, diagnostics };
