@@ -110,23 +110,26 @@ function entryPrefix(text: string, start: number, seqItem: boolean): string | nu
 
 // ---- rendering in the file's style ----
 
-function scalar(src: Source, value: string): string {
+/** `value` as one YAML scalar; `flow`: inside `[...]`/`{...}`, where `,` and brackets also end a plain scalar. */
+function scalar(src: Source, value: string, flow = false): string {
   if (src.json) return JSON.stringify(value);
-  const text = stringify(value, { lineWidth: 0, blockQuote: false }).replace(/\n$/, '');
+  const opts = { lineWidth: 0, blockQuote: false, flowCollectionPadding: false } as const;
+  const text = flow ? stringify([value], { ...opts, collectionStyle: 'flow' }).trim().slice(1, -1) : stringify(value, opts).replace(/\n$/, '');
   return text.includes('\n') ? JSON.stringify(value) : text;
 }
 
 function flowList(src: Source, values: readonly string[]): string {
-  return `[${values.map((v) => scalar(src, v)).join(', ')}]`;
+  return `[${values.map((v) => scalar(src, v, true)).join(', ')}]`;
 }
 
-function hostValue(src: Source, addresses: readonly string[], asList: boolean): string {
-  return addresses.length === 1 && !asList ? scalar(src, addresses[0]!) : flowList(src, addresses);
+/** A host's value; `flow`: it goes inside a flow mapping. */
+function hostValue(src: Source, addresses: readonly string[], asList: boolean, flow = false): string {
+  return addresses.length === 1 && !asList ? scalar(src, addresses[0]!, flow) : flowList(src, addresses);
 }
 
 function aliasItemText(src: Source, item: AliasItem, flow: boolean): string {
-  if ('address' in item) return scalar(src, item.address);
-  return flow ? `{${scalar(src, 'range')}: ${scalar(src, item.range)}}` : `range: ${scalar(src, item.range)}`;
+  if ('address' in item) return scalar(src, item.address, flow);
+  return flow ? `{${scalar(src, 'range', true)}: ${scalar(src, item.range, true)}}` : `range: ${scalar(src, item.range)}`;
 }
 
 /** The indentation step of the file's block mappings (2 unless the file shows another). */
@@ -168,7 +171,7 @@ function insertLines(src: Source, after: number, lines: readonly string[]): Spli
 function addTopLevel(src: Source, key: string, blockLines: (indent: string) => string[], flowValue: string): Splice[] | string {
   const root = src.root;
   if (root.flow) {
-    const pair = `${scalar(src, key)}: ${flowValue}`;
+    const pair = `${scalar(src, key, true)}: ${flowValue}`;
     const last = root.items[root.items.length - 1];
     if (!last) return [{ at: root.range![0] + 1, remove: 0, insert: pair }];
     return [{ at: contentEnd(last), remove: 0, insert: `, ${pair}` }];
@@ -244,8 +247,13 @@ function removeFromCollection(src: Source, pair: Pair, coll: YAMLMap | YAMLSeq, 
   }
   const prefix = entryPrefix(src.text, start, isSeq(coll));
   if (prefix === null) return `its \`${keyText(pair.key)}\` entries do not start their lines`;
-  const from = lineStart(src.text, start);
+  let from = lineStart(src.text, start);
   const to = lineEndAfter(src.text, end);
+  if (to === src.text.length && !src.text.endsWith('\n') && from > 0) {
+    // The last line of a file without a final newline: the line end before it goes, so the
+    // file still has none.
+    from -= src.text[from - 2] === '\r' ? 2 : 1;
+  }
   const rest = src.text.slice(end, to).trim();
   if (rest !== '' && !rest.startsWith('#')) return 'another entry shares a line with the one to remove';
   const splices: Splice[] = [{ at: from, remove: to - from, insert: '' }];
@@ -321,7 +329,12 @@ export function setHost(text: string, name: string, addresses: readonly string[]
 
   const pair = topPair(src, 'hosts');
   if (!pair) {
-    const splices = addTopLevel(src, 'hosts', (indent) => [`${indent}${indentStep(src)}${scalar(src, name)}: ${hostValue(src, addresses, false)}`], `{${scalar(src, name)}: ${hostValue(src, addresses, false)}}`);
+    const splices = addTopLevel(
+      src,
+      'hosts',
+      (indent) => [`${indent}${indentStep(src)}${scalar(src, name)}: ${hostValue(src, addresses, false)}`],
+      `{${scalar(src, name, true)}: ${hostValue(src, addresses, false, true)}}`,
+    );
     return typeof splices === 'string' ? { ok: false, message: splices } : finish(src, splices, expected);
   }
   const map = pair.value;
@@ -330,23 +343,23 @@ export function setHost(text: string, name: string, addresses: readonly string[]
     if (existing.length > 1) return { ok: false, message: `it declares \`${name}\` more than once; keep one (loopkeeper validate shows where)` };
     if (existing.length === 1) {
       const old = map.items[existing[0]!]!;
-      const splices = replaceHostValue(src, old, addresses);
+      const splices = replaceHostValue(src, old, addresses, Boolean(map.flow));
       return typeof splices === 'string' ? { ok: false, message: splices } : finish(src, splices, expected);
     }
   }
   const entry = {
     block: (prefix: string) => `${prefix}${scalar(src, name)}: ${hostValue(src, addresses, false)}`,
-    flow: `${scalar(src, name)}: ${hostValue(src, addresses, false)}`,
+    flow: `${scalar(src, name, true)}: ${hostValue(src, addresses, false, true)}`,
   };
   const splices = addToCollection(src, pair, 'map', entry);
   return typeof splices === 'string' ? { ok: false, message: splices } : finish(src, splices, expected);
 }
 
-function replaceHostValue(src: Source, pair: Pair, addresses: readonly string[]): Splice[] | string {
+function replaceHostValue(src: Source, pair: Pair, addresses: readonly string[], inFlow: boolean): Splice[] | string {
   const value = pair.value as Node | null;
   if (!value || isAlias(value) || (isScalar(value) && value.value === null)) return `the value of \`${keyText(pair.key)}\` is empty or a YAML alias`;
   const range = value.range!;
-  if (isScalar(value)) return [{ at: range[0], remove: range[1] - range[0], insert: hostValue(src, addresses, false) }];
+  if (isScalar(value)) return [{ at: range[0], remove: range[1] - range[0], insert: hostValue(src, addresses, false, inFlow) }];
   if (isSeq(value) && value.flow) return [{ at: range[0], remove: range[1] - range[0], insert: hostValue(src, addresses, true) }];
   if (isSeq(value) && value.items.length > 0) {
     const first = value.items[0] as Node;

@@ -212,7 +212,7 @@ export function fishCompletion(root: CommandModel): string {
     for (const s of c.commands) out.push(`complete -c ${prog} ${cond} -a ${fq(s.name)} -d ${fq(s.summary)}`);
     for (const o of c.options) out.push(fishOption(prog, c === root ? null : cond, o));
     for (const a of c.arguments) {
-      if (a.choices.length > 0) out.push(`complete -c ${prog} ${cond} -a ${fq(a.choices.join(' '))} -d ${fq(a.description || a.name)}`);
+      if (a.choices.length > 0) out.push(`complete -c ${prog} ${cond} -a ${fq(a.choices.join(' '))} -d ${fq(a.description.replace(/\s*\(choices: .*\)$/, '') || a.name)}`);
       else if (argumentKind(a) === 'file') out.push(`complete -c ${prog} ${cond} -F`);
     }
   }

@@ -1,7 +1,8 @@
 // Which files make up the config, what the daemon watches, and StrictModes.
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configWatchPaths, loadConfig, loadDesiredState, resolveConfigFiles } from '../../../src/config';
+import { editDirOf, namedConfigFiles } from '../../../src/config/files';
 import { resolveRuntime, type Runtime } from '../../../src/runtime';
 import { brief, tempDir } from './helpers';
 
@@ -58,7 +59,68 @@ describe('resolveConfigFiles', () => {
   it('a directory without config files is an error (an empty desired state would prune everything)', async () => {
     const dir = tempDir();
     const r = await resolveConfigFiles(runtimeFor(dir, [dir]));
-    expect(r.diagnostics.map(brief)).toEqual(['1:1 error: is a directory without *.yaml or *.yml files; put the config there or pass a file']);
+    expect(r.diagnostics.map(brief)).toEqual(['1:1 error: is a directory without *.yaml or *.yml files; put the config there or pass a file (searched it and its conf.d/)']);
+  });
+  it('a --config DIR is laid out like the default: its *.yaml, then its conf.d/*.yaml (SPEC "Binaries")', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'team.yaml'), V);
+    writeFileSync(join(dir, 'a.yaml'), V);
+    mkdirSync(join(dir, 'conf.d'));
+    writeFileSync(join(dir, 'conf.d', 'local.yaml'), V);
+    writeFileSync(join(dir, 'conf.d', 'vpn.yaml.disabled'), V);
+    const r = await resolveConfigFiles(runtimeFor(dir, [dir]));
+    expect(r.diagnostics).toEqual([]);
+    expect(r.files).toEqual([join(dir, 'a.yaml'), join(dir, 'team.yaml'), join(dir, 'conf.d', 'local.yaml')]);
+  });
+  it('a --config DIR with files only in conf.d/ is fine', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'conf.d'));
+    writeFileSync(join(dir, 'conf.d', 'x.yaml'), V);
+    expect(await resolveConfigFiles(runtimeFor(dir, [dir]))).toEqual({ files: [join(dir, 'conf.d', 'x.yaml')], diagnostics: [] });
+  });
+  it('an overlay adds a new file in its lexical place, in a conf.d/ that does not exist yet, and hides a removed one', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'loopkeeper.yaml'), V);
+    const overlay = new Map([[join(dir, 'conf.d', 'local.yaml'), V]]);
+    expect((await resolveConfigFiles(runtimeFor(dir), overlay)).files).toEqual([join(dir, 'loopkeeper.yaml'), join(dir, 'conf.d', 'local.yaml')]);
+    mkdirSync(join(dir, 'conf.d'));
+    writeFileSync(join(dir, 'conf.d', 'b.yaml'), V);
+    writeFileSync(join(dir, 'conf.d', 'd.yaml'), V);
+    const both = new Map<string, string | null>([
+      [join(dir, 'conf.d', 'c.yaml'), V],
+      [join(dir, 'conf.d', 'd.yaml'), null],
+      [join(dir, 'conf.d', 'e.yaml.disabled'), V],
+    ]);
+    expect((await resolveConfigFiles(runtimeFor(dir), both)).files).toEqual(['loopkeeper.yaml', 'conf.d/b.yaml', 'conf.d/c.yaml'].map((n) => join(dir, n)));
+  });
+});
+
+describe('editDirOf and namedConfigFiles', () => {
+  it('default: conf.d beside the default file; --config DIR: DIR/conf.d; only files: none', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'one.yaml'), V);
+    expect(editDirOf(runtimeFor(dir))).toBe(join(dir, 'conf.d'));
+    expect(editDirOf(runtimeFor(dir, [join(dir, 'one.yaml'), dir]))).toBe(join(dir, 'conf.d'));
+    expect(editDirOf(runtimeFor(dir, [join(dir, 'one.yaml')]))).toBeNull();
+    expect([...namedConfigFiles(runtimeFor(dir, [join(dir, 'one.yaml'), dir]))]).toEqual([join(dir, 'one.yaml')]);
+    expect(namedConfigFiles(runtimeFor(dir)).size).toBe(0);
+  });
+});
+
+describe('loadDesiredState with an overlay (an edit validated before it is written)', () => {
+  it('uses the candidate text, reports problems at its lines, and leaves the disk alone', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'loopkeeper.yaml'), `${V}hosts:\n  a.test: 127.0.0.2\n`);
+    const candidate = join(dir, 'conf.d', 'local.yaml');
+    const ok = await loadDesiredState(runtimeFor(dir), { strictModes: false, overlay: new Map([[candidate, `${V}hosts:\n  b.test: 127.0.0.3\n`]]) });
+    expect(ok.files).toEqual([join(dir, 'loopkeeper.yaml'), candidate]);
+    expect(ok.desired?.hosts.map((h) => h.name)).toEqual(['a.test', 'b.test']);
+    const bad = await loadDesiredState(runtimeFor(dir), { strictModes: false, overlay: new Map([[candidate, `${V}hosts:\n  a.test: 127.0.0.9\n`]]) });
+    expect(bad.desired).toBeNull();
+    expect(bad.diagnostics.map((d) => `${d.file}:${d.line}:${d.col}`)).toEqual([`${candidate}:3:3`]);
+    const binary = await loadDesiredState(runtimeFor(dir), { strictModes: false, overlay: new Map([[candidate, 'version: 1\u0000']]) });
+    expect(binary.diagnostics.map(brief)[0]).toMatch(/contains a NUL byte/);
+    expect(existsSync(join(dir, 'conf.d'))).toBe(false);
   });
 });
 
@@ -111,6 +173,13 @@ describe('configWatchPaths', () => {
       join(dir, 'd'),
       join(dir, 'd', 'a.yaml'),
     ]);
+  });
+  it('a --config DIR: its conf.d/ and the files in it too (where CLI edits and profiles go)', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'conf.d'));
+    writeFileSync(join(dir, 'team.yaml'), V);
+    writeFileSync(join(dir, 'conf.d', 'local.yaml'), V);
+    expect(configWatchPaths(runtimeFor(dir, [dir]))).toEqual([dir, join(dir, 'team.yaml'), join(dir, 'conf.d'), join(dir, 'conf.d', 'local.yaml')]);
   });
 });
 
