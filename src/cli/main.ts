@@ -188,6 +188,20 @@ function addEverydayCommands(program: Command): void {
     .option('--json', 'one JSON document on stdout')
     .action(lazySub('profile', 'disable'));
 
+  const backups = program.command('backups').description("the hosts file's earlier versions (the last 10), and putting one back (restore needs root)");
+  backups
+    .command('list')
+    .description('every kept version: id, time, size, and the names its managed block had')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazySub('backups', 'list'));
+  backups
+    .command('restore')
+    .description('show the line diff from the current file to backup ID, then write it back (after --yes or a "y" on a terminal); the current file becomes a backup first')
+    .argument('<id>', 'a backup id from `backups list` (a unique prefix is enough)')
+    .option('--yes', 'restore without asking')
+    .option('--expect <sha256>', 'restore only if the current file still has this SHA-256 (what the diff was shown against)')
+    .action(lazySub('backups', 'restore'));
+
   program
     .command('completion')
     .description('print a shell completion script (bash: source <(loopkeeper completion bash))')

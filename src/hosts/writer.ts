@@ -288,6 +288,67 @@ function inPlace(
   }
 }
 
+// ---- `loopkeeper backups restore`: a whole version put back, only over what was shown ----
+
+/** The file no longer holds what the caller compared against: nothing was written. */
+export class HostsChangedError extends Error {
+  constructor(readonly path: string) {
+    super(`${path} changed since it was read; nothing was written`);
+    this.name = 'HostsChangedError';
+  }
+}
+
+/**
+ * Replaces the whole file with `next`, but only while it still holds exactly `expected` — checked
+ * after the backup and again right before the rename. The current version becomes a backup first.
+ * Same path as applyHosts, through the same atomic writer: temp file beside the target with its
+ * owner and mode, fsync, rename; in place where the file is bind-mounted (EBUSY, EXDEV) or its
+ * owner cannot be kept. Failures are HostsWriteErrors that say what became of the file.
+ */
+export function replaceHostsFile(
+  path: string,
+  expected: Buffer,
+  next: Buffer,
+  opts: { stateDir: string; fs?: FileSystem },
+): { written: boolean; method: 'rename' | 'in-place' | null; backupPath: string | null } {
+  const fs = opts.fs ?? realFs;
+  const target = resolveTarget(path, 0, fs);
+  const still = (): boolean => readTarget(fs, target, path).content.equals(expected);
+  const snap = readTarget(fs, target, path);
+  if (!snap.content.equals(expected)) throw new HostsChangedError(path);
+  if (next.equals(expected)) return { written: false, method: null, backupPath: null };
+  const backupPath = snap.stat === null ? null : keepBackup(opts.stateDir, Buffer.from(expected), path, fs);
+  const dir = dirname(target);
+  removeStaleTempsIn(dir, Date.now(), fs);
+  let temp: { path: string; ownerKept: boolean };
+  try {
+    temp = createTemp(dir, next, { like: snap.stat, fs });
+  } catch (e) {
+    throw notWritten(path, e, backupPath);
+  }
+  if (!still()) {
+    unlinkQuietly(fs, temp.path);
+    throw new HostsChangedError(path);
+  }
+  if (temp.ownerKept) {
+    try {
+      fs.rename(temp.path, target);
+      syncDir(dir, fs);
+      return { written: true, method: 'rename', backupPath };
+    } catch (e) {
+      unlinkQuietly(fs, temp.path);
+      const code = codeOf(e);
+      if (code !== 'EBUSY' && code !== 'EXDEV') {
+        throw new HostsWriteError(`cannot replace ${target}: ${explain(e)}; the hosts file was not written (its content is unchanged)`, 'HostsNotWritten', backupPath);
+      }
+    }
+  } else {
+    unlinkQuietly(fs, temp.path);
+  }
+  inPlace(fs, target, path, next, expected, backupPath, null);
+  return { written: true, method: 'in-place', backupPath };
+}
+
 /**
  * The file to write: symlinks followed (the link stays a link), but only out of directories root
  * can trust — the directory holding the path, and the one holding each link's target (OpenSSH
