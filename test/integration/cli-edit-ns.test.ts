@@ -122,6 +122,8 @@ const step = (name, r, extra = {}) => { out[name] = { ...r, local: read(LOCAL), 
     daemon.stderr.on('data', (c) => { logs += c; });
     daemon.once('exit', (code) => reject(new Error('daemon exited ' + code + ': ' + logs)));
   });
+  // The start-up reconcile runs after "started"; an answered reconcile request means it is over.
+  out.daemonReady = lk('reconcile');
   step('daemonAdd', lk('hosts', 'add', 'live.test', '127.0.0.10'), { live: resolves('live.test'), addrs: addrs() });
   step('daemonDisable', lk('profile', 'disable', 'vpn'), { db: resolves('db.test') });
   daemon.kill('SIGTERM');
@@ -302,6 +304,7 @@ describeInNamespace('everyday commands (hosts, aliases, profile) against /etc/lo
   });
 
   it('with the daemon running, edits are reconciled by it', () => {
+    expect(out.daemonReady.code).toBe(0);
     expect(out.daemonAdd.code).toBe(0);
     // The daemon's file watch may have applied it just before the reconcile the CLI asked for.
     expect(out.daemonAdd.stdout).toMatch(/^loopkeeperd: (Done: \d+ added|Nothing to do: the machine matches the config)/m);
