@@ -3,88 +3,52 @@
 // group or others, a new file 0644 owned by the writer (root, when a person ran the command with
 // sudo), an existing file keeping its owner. And renaming a profile without ever replacing a file.
 //
-// This is the config files' seam; the hosts file has its own writer (compare-before-write,
-// in-place fallback for bind mounts), which a config file does not need: only root edits it,
-// and the daemon re-reads it on change.
-import { randomBytes } from 'node:crypto';
-import {
-  accessSync,
-  closeSync,
-  constants,
-  existsSync,
-  fchmodSync,
-  fchownSync,
-  fstatSync,
-  fsyncSync,
-  linkSync,
-  mkdirSync,
-  chmodSync,
-  openSync,
-  realpathSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-  type Stats,
-} from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+// The bytes go through the one atomic writer (fs/atomic.ts) and the file-system seam, like every
+// file loopkeeper writes; what is decided here is only the mode, the owner and the directory.
+import { accessSync, chmodSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { messageOf } from '../errors';
+import { syncDir, writeFileAtomic } from '../fs/atomic';
+import { codeOf, realFs, type FileSystem } from '../fs/seam';
 
 const GROUP_OTHER_WRITE = 0o022;
 export const NEW_FILE_MODE = 0o644;
 export const NEW_DIR_MODE = 0o755;
 
-/** Writes `text` to `path` atomically; creates its directory (one level, 0755) when missing. */
-export function writeConfigFile(path: string, text: string): void {
-  const target = existsSync(path) ? realpathSync(path) : path;
-  const dir = dirname(target);
-  ensureDir(dir);
-  const old = statOrNull(target);
-  if (old && !old.isFile()) throw new Error(`cannot write ${path}: it is not a regular file`);
-  const temp = join(dir, `.${basename(target)}.loopkeeper-tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const fd = openSync(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
-  try {
-    const bytes = Buffer.from(text, 'utf8');
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    if (old) {
-      const mine = fstatSync(fd);
-      if (mine.uid !== old.uid || mine.gid !== old.gid) fchownSync(fd, old.uid, old.gid);
-    }
-    fchmodSync(fd, old ? old.mode & 0o7777 & ~GROUP_OTHER_WRITE : NEW_FILE_MODE);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    unlinkQuietly(temp);
-    throw new Error(`cannot write ${path}: ${messageOf(e)}; it is unchanged`);
+/**
+ * Writes `text` to `path` atomically; creates its directory (one level, 0755) when missing. A
+ * symlinked config file is written at its target (the link stays a link).
+ */
+export function writeConfigFile(path: string, text: string, fs: FileSystem = realFs): void {
+  const target = exists(fs, path) ? fs.realpath(path) : path;
+  ensureDir(dirname(target), fs);
+  let mode = NEW_FILE_MODE;
+  if (exists(fs, target)) {
+    const st = fs.stat(target);
+    if (!st.isFile()) throw new Error(`cannot write ${path}: it is not a regular file`);
+    mode = st.mode & 0o7777 & ~GROUP_OTHER_WRITE;
   }
-  closeSync(fd);
-  try {
-    renameSync(temp, target);
-  } catch (e) {
-    unlinkQuietly(temp);
-    throw new Error(`cannot replace ${path}: ${messageOf(e)}; it is unchanged`);
-  }
-  syncDir(dir);
+  writeFileAtomic(target, text, { mode, fs });
 }
 
 /**
- * Renames `from` to `to` (same directory) without replacing anything at `to`: a hard link, then
- * the old name removed — the bytes and the inode stay the same. Where links are impossible, a
- * checked rename.
+ * Renames `from` to `to` (same directory) without replacing anything at `to`: a hard link (which
+ * fails if `to` exists), then the old name removed — the bytes and the inode stay the same. Where
+ * links are impossible, a rename after a check.
  */
-export function renameConfigFile(from: string, to: string): void {
-  if (existsSync(to)) throw new Error(`cannot rename ${from} to ${to}: ${to} exists; nothing was changed`);
+export function renameConfigFile(from: string, to: string, fs: FileSystem = realFs): void {
+  const taken = (): Error => new Error(`cannot rename ${from} to ${to}: ${to} exists; nothing was changed`);
+  if (exists(fs, to)) throw taken();
   try {
-    linkSync(from, to);
-    unlinkSync(from);
+    fs.link(from, to);
+    fs.unlink(from);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new Error(`cannot rename ${from} to ${to}: ${to} exists; nothing was changed`);
+    const code = codeOf(e);
+    if (code === 'EEXIST') throw taken();
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw new Error(`cannot rename ${from} to ${to}: ${messageOf(e)}`);
-    renameSync(from, to);
+    fs.rename(from, to);
   }
-  syncDir(dirname(to));
+  syncDir(dirname(to), fs);
 }
 
 /**
@@ -95,8 +59,13 @@ export function renameConfigFile(from: string, to: string): void {
 export function canWriteHere(path: string): boolean {
   const uid = process.geteuid?.() ?? 0;
   if (uid === 0) return true;
-  const st = statOrNull(path);
-  if (st && st.uid !== uid) return false;
+  let owner: number | null = null;
+  try {
+    owner = statSync(path).uid;
+  } catch {
+    owner = null; // a new file: the directory decides
+  }
+  if (owner !== null && owner !== uid) return false;
   let dir = dirname(path);
   while (!existsSync(dir)) {
     const up = dirname(dir);
@@ -111,37 +80,18 @@ export function canWriteHere(path: string): boolean {
   }
 }
 
-function ensureDir(dir: string): void {
-  if (existsSync(dir)) return;
-  if (!existsSync(dirname(dir))) throw new Error(`cannot create ${dir}: ${dirname(dir)} does not exist`);
-  mkdirSync(dir, { mode: NEW_DIR_MODE });
+function ensureDir(dir: string, fs: FileSystem): void {
+  if (exists(fs, dir)) return;
+  if (!exists(fs, dirname(dir))) throw new Error(`cannot create ${dir}: ${dirname(dir)} does not exist`);
+  fs.mkdir(dir, NEW_DIR_MODE);
   chmodSync(dir, NEW_DIR_MODE); // mkdir applied the umask
 }
 
-function statOrNull(path: string): Stats | null {
+function exists(fs: FileSystem, path: string): boolean {
   try {
-    return statSync(path);
+    fs.stat(path);
+    return true;
   } catch {
-    return null;
-  }
-}
-
-function syncDir(dir: string): void {
-  let fd: number | null = null;
-  try {
-    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-    fsyncSync(fd);
-  } catch {
-    // Best effort: some file systems cannot sync a directory; the data itself is synced.
-  } finally {
-    if (fd !== null) closeSync(fd);
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Already gone.
+    return false;
   }
 }
