@@ -3,23 +3,25 @@
 import { loadDesiredState, type LoadedConfig } from '../config';
 import { EXIT } from '../exit-codes';
 import { formatDiagnostic, type DesiredState } from '../model';
-import type { CommandContext } from './context';
+import { warn, type CommandContext } from './context';
 
 export type Loaded = { ok: true; config: LoadedConfig; desired: DesiredState } | { ok: false; exitCode: number };
 
-export async function loadForCommand(ctx: CommandContext, json: boolean): Promise<Loaded> {
+/** `consequence`: what an invalid config means for this command ("nothing was changed"). */
+export async function loadForCommand(ctx: CommandContext, json: boolean, consequence = 'nothing was changed'): Promise<Loaded> {
   const config = await loadDesiredState(ctx.runtime, { strictModes: process.getuid?.() === 0 });
   const errors = config.diagnostics.filter((d) => d.severity === 'error');
   if (config.desired === null || errors.length > 0) {
     if (json) {
       ctx.out(JSON.stringify({ error: 'config invalid', config: configSummary(config) }, null, 2) + '\n');
     } else {
-      for (const d of config.diagnostics) ctx.err(formatDiagnostic(d) + '\n');
-      ctx.err(`loopkeeper: the config is invalid (${errors.length} error(s)); nothing was changed\n`);
+      for (const d of config.diagnostics) (d.severity === 'error' ? ctx.err : (t: string) => warn(ctx, t))(formatDiagnostic(d) + '\n');
+      const n = errors.length;
+      ctx.err(`loopkeeper: the config is invalid (${n} error${n === 1 ? '' : 's'}), so ${consequence}\n`);
     }
     return { ok: false, exitCode: EXIT.USAGE };
   }
-  if (!json) for (const d of config.diagnostics) ctx.err(formatDiagnostic(d) + '\n');
+  if (!json) for (const d of config.diagnostics) warn(ctx, formatDiagnostic(d) + '\n');
   return { ok: true, config, desired: config.desired };
 }
 

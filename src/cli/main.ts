@@ -9,17 +9,52 @@ import { version } from '../version';
 import type { CommandContext, CommandRun } from './context';
 import { messageOf } from '../errors';
 
-function makeContext(flags: RuntimeFlags): CommandContext {
+/** The global output flags (SPEC "Global flags"), plus the per-command `--json`. */
+interface OutputFlags {
+  quiet?: boolean;
+  verbose?: boolean;
+  json?: boolean;
+}
+
+function makeContext(flags: RuntimeFlags & OutputFlags): CommandContext {
   const env = process.env;
+  // --quiet: errors only. A --json document is what was asked for, so it is still printed.
+  const quiet = Boolean(flags.quiet);
+  const silent = quiet && !flags.json;
   return {
     runtime: resolveRuntime(flags, env),
     env,
-    out: (t) => void process.stdout.write(t),
-    err: (t) => void process.stderr.write(t),
+    out: (t) => (silent ? undefined : write(process.stdout, t)),
+    err: (t) => write(process.stderr, t),
+    warn: (t) => (quiet ? undefined : write(process.stderr, t)),
+    quiet,
+    verbose: Boolean(flags.verbose),
     color: Boolean(process.stdout.isTTY) && env.NO_COLOR === undefined,
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
     argv: process.argv,
   };
+}
+
+// A closed stdout or stderr (`loopkeeper plan | head -1`) ends the output quietly: no stack trace.
+// The command itself finishes (an apply that already changed the machine still records it) and
+// exits with its own code; whatever it prints after the reader left is dropped.
+const closedStreams = new Set<NodeJS.WritableStream>();
+
+function write(stream: NodeJS.WriteStream, text: string): void {
+  if (!closedStreams.has(stream)) stream.write(text);
+}
+
+export function endQuietlyOnClosedOutput(streams: NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      closedStreams.add(stream);
+      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+      // Not a reader going away (a full disk, an I/O error): say so where it can still be read.
+      const other = stream === process.stdout ? process.stderr : process.stdout;
+      if (!closedStreams.has(other)) other.write(`loopkeeper: cannot write the output: ${e.message}\n`);
+      process.exitCode = EXIT.FAILURE;
+    });
+  }
 }
 
 /** Registers a command whose implementation lives in ./commands/<file>.ts and is loaded on use. */
@@ -55,6 +90,8 @@ export function buildProgram(): Command {
     "daemon's unix socket",
   );
   program
+    .option('-q, --quiet', 'print errors only')
+    .option('--verbose', 'list every address, name and change instead of a summary')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   // Before any subcommand exists: subcommands copy it, so `hosts add --help` lists --config & co.
@@ -64,6 +101,7 @@ export function buildProgram(): Command {
     .command('validate')
     .description('validate config files; print every problem as FILE:LINE:COL: message')
     .argument('[files...]', 'files to validate (default: the configured ones)')
+    .option('--json', 'one JSON document on stdout: {valid, files, errors, warnings}')
     .action(lazy('validate'));
   program
     .command('schema')
@@ -100,6 +138,7 @@ export function buildProgram(): Command {
     .command('doctor')
     .description('diagnostics: bindable aliases, resolution order, listeners on a port, …; exit 1 when problems are found')
     .option('--port <n>', 'report every listener on port N across loopback addresses (repeatable)', collectRepeated)
+    .option('--check <id>', 'run only this check (repeatable; ids as in --json)', collectRepeated)
     .option('--json', 'one JSON document on stdout')
     .action(lazy('doctor'));
   program
@@ -226,4 +265,7 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (require.main === module) void main(process.argv);
+if (require.main === module) {
+  endQuietlyOnClosedOutput();
+  void main(process.argv);
+}

@@ -56,6 +56,8 @@ export interface ConfigStatus {
   warnings: string[];
   /** Whether a last valid desired state is being enforced. */
   enforcing: boolean;
+  /** Only before the first load has finished (just after start-up): the config is being loaded. */
+  loading?: boolean;
 }
 
 /** The result one reconcile request gets (API `POST /v1/reconcile`, CLI `loopkeeper reconcile`). */
@@ -71,7 +73,7 @@ export class Daemon {
   private readonly startedAt: number;
   private readonly conditions: Conditions;
   private desired: DesiredState | null = null;
-  private config: ConfigStatus = { files: [], valid: false, error: 'not loaded yet', errors: [], warnings: [], enforcing: false };
+  private config: ConfigStatus = { files: [], valid: false, error: 'being loaded (loopkeeperd has just started)', errors: [], warnings: [], enforcing: false, loading: true };
   private lastReport: ReconcileReport | null = null;
   private lastDesiredKey: string | null = null;
   private drift = { repairs: 0, lastAt: null as string | null };
@@ -182,7 +184,7 @@ export class Daemon {
       // A load ended by stop() says nothing about the config: keep what status reports.
       if (this.stopping) return;
       loaded = { files: this.config.files, desired: null, diagnostics: [] };
-      this.config = { ...this.config, valid: false, error: `config could not be read: ${messageOf(e)}`, errors: [messageOf(e)] };
+      this.config = { ...this.config, valid: false, error: `config could not be read: ${messageOf(e)}`, errors: [messageOf(e)], loading: undefined };
     }
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
     const warnings = loaded.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);

@@ -1,15 +1,16 @@
 // The real seams: the only doctor code that touches the machine. Each is small enough to be
 // obviously right; the checks that judge their answers are tested on plain data.
 import { promises as dns } from 'node:dns';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
-import { networkInterfaces, uptime } from 'node:os';
-import type { DesiredHost } from '../model';
+import { endianness, networkInterfaces, uptime } from 'node:os';
+import type { DesiredHost, DesiredState } from '../model';
 import { canonicalIp } from '../net/ip';
 import type { CommandRunner } from '../platform/types';
 import type { Runtime } from '../runtime';
-import type { ConnectionRow, DoctorSeams, HealthAnswer, HostsPlanView, LoadedConfigView } from './types';
+import type { DoctorSeams, HealthAnswer, HostsPlanView, LoadedConfigView, MachinePlanView, SocketOwner } from './types';
 import { withTimeout } from './util';
 
 const HEALTH_TIMEOUT_MS = 1000;
@@ -78,19 +79,51 @@ async function symlinkTarget(path: string): Promise<string | null> {
   return st.isSymbolicLink() ? await readlink(path) : null;
 }
 
-async function listConnections(): Promise<ConnectionRow[]> {
-  // Loaded on use: systeminformation is large and only `--port` needs it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const si = require('systeminformation') as typeof import('systeminformation');
-  const rows = await si.networkConnections();
-  return rows.map((r) => ({
-    protocol: String(r.protocol ?? ''),
-    localAddress: String(r.localAddress ?? ''),
-    localPort: String(r.localPort ?? ''),
-    state: String(r.state ?? ''),
-    pid: typeof r.pid === 'number' ? r.pid : null,
-    process: String(r.process ?? ''),
-  }));
+/**
+ * Linux: which processes hold these socket inodes, from the `socket:[INODE]` links in
+ * /proc/PID/fd (what ss -p reads). Another user's processes are not readable unless root: their
+ * sockets stay without an owner. Synchronous calls: one readlink per open fd of every process is
+ * cheaper without a trip through the thread pool each, and doctor is a one-shot command.
+ */
+export async function socketOwners(inodes: ReadonlySet<string>, proc = '/proc'): Promise<Map<string, SocketOwner[]>> {
+  const out = new Map<string, SocketOwner[]>();
+  if (inodes.size === 0) return out;
+  let pids: string[];
+  try {
+    pids = readdirSync(proc).filter((n) => /^\d+$/.test(n));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`${proc}/${pid}/fd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    let name: string | null = null;
+    for (const fd of fds) {
+      let link: string;
+      try {
+        link = readlinkSync(`${proc}/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      const m = /^socket:\[(\d+)\]$/.exec(link);
+      if (!m || !inodes.has(m[1]!)) continue;
+      if (name === null) {
+        try {
+          name = readFileSync(`${proc}/${pid}/comm`, 'utf8').trim();
+        } catch {
+          name = '';
+        }
+      }
+      const list = out.get(m[1]!) ?? [];
+      if (!list.some((o) => o.pid === Number(pid))) list.push({ pid: Number(pid), process: name });
+      out.set(m[1]!, list);
+    }
+  }
+  return out;
 }
 
 export function systemSeams(runtime: Runtime, runner: CommandRunner): DoctorSeams {
@@ -105,7 +138,15 @@ export function systemSeams(runtime: Runtime, runner: CommandRunner): DoctorSeam
     },
     bind: bindOnce,
     lookup: systemLookup,
-    connections: listConnections,
+    socketOwners: (inodes) => socketOwners(inodes),
+    endianness: endianness(),
+    async planMachine(desired: DesiredState): Promise<MachinePlanView> {
+      // The plan's own pipeline, stopped before effects (spawns nothing on Linux).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { createReconciler } = require('../reconcile/reconciler') as typeof import('../reconcile/reconciler');
+      const r = await createReconciler(runtime, { runner }).reconcile(desired, { trigger: 'cli', dryRun: true });
+      return { aliases: r.aliases, hosts: r.hosts, changes: r.changes, problems: r.problems };
+    },
     readFile: (p) => readFile(p),
     symlinkTarget,
     health: (socket) => getHealth(socket),

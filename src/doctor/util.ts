@@ -1,5 +1,6 @@
 // Small helpers the checks share.
 import { messageOf } from '../errors';
+import type { CheckResult } from './types';
 
 export { messageOf };
 
@@ -51,4 +52,19 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
       },
     );
   });
+}
+
+/** A result of `check` (its id and title) with the verdict. */
+export function resultOf(
+  check: { id: string; title: string },
+  status: CheckResult['status'],
+  detail: string,
+  extra: Pick<CheckResult, 'hints' | 'data'> = {},
+): CheckResult {
+  return { id: check.id, title: check.title, status, detail, ...(extra.hints && extra.hints.length > 0 ? { hints: extra.hints } : {}), ...(extra.data !== undefined ? { data: extra.data } : {}) };
+}
+
+/** For a check that judges the desired state when there is none: the config check already failed. */
+export function needsConfig(check: { id: string; title: string }): CheckResult {
+  return resultOf(check, 'skip', 'needs a valid config');
 }

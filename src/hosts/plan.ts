@@ -7,6 +7,7 @@ import { locateBlock, type HostsDamage, type Layout } from './layout';
 import { diffLines } from './block-diff';
 import { renderBlock } from './render';
 import { bytesToText, majorityEol, textToBytes } from './text';
+import { lineList } from '../lines';
 
 export type { HostsDamage } from './layout';
 
@@ -32,7 +33,7 @@ export function planHosts(content: Buffer, desired: DesiredHost[] | null): Hosts
   const earlier = findEarlier(text, layout.earlierEnd, wanted.map((h) => h.name));
 
   if (layout.kind === 'damaged') {
-    const why = `${layout.damage.message} (lines ${layout.damage.lines.join(', ')}); nothing is changed until it is fixed`;
+    const why = `${layout.damage.message} (${lineList(layout.damage.lines)}); nothing is changed until it is fixed`;
     return {
       next: null,
       entries: wanted.map((h) => entryFor(h, undefined, earlier.get(h.name), why)),

@@ -13,6 +13,7 @@ import { reconcileAliases, type AliasApplyOutcome } from './aliases';
 import { messageOf } from '../errors';
 import { HostsWriteError } from '../hosts/writer';
 import type { FileSystem } from '../fs/seam';
+import { lineList } from '../lines';
 
 export interface Reconciler {
   /** One full reconcile (aliases + hosts) of `desired`. Never throws for machine problems. */
@@ -279,7 +280,7 @@ function afterWrite(entries: HostEntry[]): HostEntry[] {
 }
 
 function damageText(d: { message: string; lines: number[] }, file: string): string {
-  return `${file}: ${d.message} (lines ${d.lines.join(', ')}); nothing was written — fix or remove the loopkeeper markers by hand`;
+  return `${file}: ${d.message} (${lineList(d.lines)}); nothing was written — fix or remove the loopkeeper markers by hand`;
 }
 
 function describeTrample(changes: Change[]): string {

@@ -27,6 +27,6 @@ export const run: CommandRun<ApplyOptions> = async (ctx, opts, args) => {
     }
   }
   const report = await reconciler.reconcile(loaded.desired, { trigger: 'cli' });
-  printReport(ctx, report, Boolean(opts.json), configSummary(loaded.config));
+  printReport(ctx, report, Boolean(opts.json), configSummary(loaded.config), { desiredHosts: loaded.desired.hosts });
   return report.result === 'ok' ? EXIT.OK : EXIT.FAILURE;
 };

@@ -1,6 +1,8 @@
-// `loopkeeper doctor [--port N]… [--json]`: diagnostics; exit 0 healthy, 1 problems found.
-import { formatJson, formatReport } from '../../doctor/format';
-import { runDoctor } from '../../doctor/run';
+// `loopkeeper doctor [--port N]… [--check ID]… [--json]`: diagnostics; exit 0 healthy, 1 problems
+// found, 2 for a bad --port or an unknown --check (the message lists the ids).
+import { formatCheck, formatJson, formatReport } from '../../doctor/format';
+import { CHECKS } from '../../doctor/registry';
+import { runDoctor, selectChecks } from '../../doctor/run';
 import { systemSeams } from '../../doctor/system';
 import { EXIT } from '../../exit-codes';
 import { createRunner } from '../../platform/runner';
@@ -8,6 +10,7 @@ import type { CommandRun } from '../context';
 
 export interface DoctorOptions {
   port?: string[] | string;
+  check?: string[] | string;
   json?: boolean;
 }
 
@@ -24,6 +27,16 @@ export function parsePorts(raw: DoctorOptions['port']): { ports: number[] } | { 
   return { ports };
 }
 
+/** `--check a,b --check c` → [a, b, c]. */
+export function parseChecks(raw: DoctorOptions['check']): string[] {
+  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  return [...new Set(list.flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter((t) => t !== ''))];
+}
+
+function idList(): string {
+  return CHECKS.map((c) => `  ${c.id.padEnd(18)} ${c.about}${c.platforms ? ` (${c.platforms.join(', ')} only)` : ''}`).join('\n');
+}
+
 export const run: CommandRun<DoctorOptions> = async (ctx, opts) => {
   const parsed = parsePorts(opts.port);
   if ('bad' in parsed) {
@@ -31,10 +44,25 @@ export const run: CommandRun<DoctorOptions> = async (ctx, opts) => {
     return EXIT.USAGE;
   }
   const rt = ctx.runtime;
-  const report = await runDoctor(
-    { platform: rt.platform, hostsFile: rt.hostsFile, socket: rt.socket, interfaceName: rt.interfaceName, ports: parsed.ports },
-    systemSeams(rt, createRunner()),
-  );
-  ctx.out(opts.json ? formatJson(report) : formatReport(report, ctx.color));
+  const input = { platform: rt.platform, hostsFile: rt.hostsFile, socket: rt.socket, interfaceName: rt.interfaceName, ports: parsed.ports };
+  const only = parseChecks(opts.check);
+  const selection = selectChecks(only, input);
+  if ('unknown' in selection) {
+    const names = selection.unknown.map((u) => JSON.stringify(u)).join(', ');
+    ctx.err(`loopkeeper: no doctor check ${names}; the checks are:\n${idList()}\n`);
+    return EXIT.USAGE;
+  }
+  if ('needPorts' in selection) {
+    ctx.err(`loopkeeper: --check ${selection.needPorts.join(', ')} looks at the ports given with --port N; give at least one\n`);
+    return EXIT.USAGE;
+  }
+  const report = await runDoctor(input, systemSeams(rt, createRunner()), { only });
+  if (opts.json) ctx.out(formatJson(report));
+  else if (ctx.quiet) {
+    // Errors only: the failed checks, on stderr.
+    const failed = report.checks.filter((c) => c.status === 'fail');
+    const width = Math.max(0, ...failed.map((c) => c.title.length));
+    for (const c of failed) ctx.err(formatCheck(c, width, false));
+  } else ctx.out(formatReport(report, ctx.color));
   return report.ok ? EXIT.OK : EXIT.FAILURE;
 };

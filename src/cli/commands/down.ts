@@ -21,7 +21,7 @@ export const run: CommandRun<DownOptions> = async (ctx, opts) => {
     }
   }
   const report = await reconciler.down({ allowAliasRanges });
-  printReport(ctx, report, Boolean(opts.json));
+  printReport(ctx, report, Boolean(opts.json), undefined, { mode: 'down' });
   return report.result === 'ok' ? EXIT.OK : EXIT.FAILURE;
 };
 

@@ -4,13 +4,13 @@ import { EXIT } from '../../exit-codes';
 import type { ReconcileReport } from '../../reconcile/types';
 import { callDaemon, DaemonUnreachable } from '../client';
 import type { CommandRun } from '../context';
-import { renderReport, renderSummary } from '../render';
+import { printReport } from './plan';
 
 export interface ReconcileOptions {
   json?: boolean;
 }
 
-type Response = ReconcileReport & { config?: { valid: boolean; error: string | null } };
+type Response = ReconcileReport & { config?: { valid: boolean; error: string | null; enforcing?: boolean } };
 
 export const run: CommandRun<ReconcileOptions> = async (ctx, opts) => {
   let res;
@@ -32,12 +32,11 @@ export const run: CommandRun<ReconcileOptions> = async (ctx, opts) => {
     return EXIT.FAILURE;
   }
   const report = res.body as Response;
-  if (opts.json) {
-    ctx.out(JSON.stringify(report, null, 2) + '\n');
-  } else {
-    if (report.config && !report.config.valid) ctx.err(`loopkeeper: ${report.config.error ?? 'config invalid'}\n`);
-    ctx.out(renderReport(report, { color: ctx.color, interfaceName: ctx.runtime.interfaceName, hostsFile: ctx.runtime.hostsFile }));
-    ctx.out(renderSummary(report, ctx.color));
-  }
+  const stale = report.config && !report.config.valid;
+  if (stale && !opts.json) ctx.err(`loopkeeper: ${report.config!.error ?? 'config invalid'}\n`);
+  // The daemon's verdict is about the config it enforces, which is not the one on disk then.
+  printReport(ctx, report, Boolean(opts.json), undefined, {
+    configNote: stale && report.config!.enforcing ? '(That is the last valid config: the one on disk is invalid and not applied.)' : undefined,
+  });
   return report.result === 'ok' && report.config?.valid !== false ? EXIT.OK : EXIT.FAILURE;
 };

@@ -3,6 +3,7 @@
 // daemon would change), whatever the local config's state. Never needs root.
 import { EXIT } from '../../exit-codes';
 import type { AliasEntry, Change, HostEntry } from '../../model';
+import type { SyncVerdict } from '../../reconcile/types';
 import { callDaemon, DaemonUnreachable } from '../client';
 import type { CommandContext, CommandRun } from '../context';
 import { painter, renderReport, table } from '../render';
@@ -21,7 +22,8 @@ interface Condition {
 
 export interface StatusDocument {
   daemon: { version: string; pid: number; uptimeSeconds: number; reconciling?: boolean; hostsFile?: string; interface?: string };
-  config: { files: string[]; valid: boolean; error: string | null; warnings: string[] };
+  /** `loading`: the first load has not finished (loopkeeperd has just started). */
+  config: { files: string[]; valid: boolean; error: string | null; warnings: string[]; errors?: string[]; enforcing?: boolean; loading?: boolean };
   lastReconcile: { at: string; durationMs: number; trigger: string; result: string; changes: Change[]; problems: string[] } | null;
   conditions: Condition[];
   aliases: AliasEntry[];
@@ -40,16 +42,19 @@ export const run: CommandRun<StatusOptions> = async (ctx, opts) => {
     if (e instanceof DaemonUnreachable) return notRunning(ctx, e, Boolean(opts.json));
     throw e;
   }
-  const ready = doc.conditions.find((c) => c.type === 'Ready')?.status === 'True';
+  const readyCondition = doc.conditions.find((c) => c.type === 'Ready');
+  const ready = readyCondition?.status === 'True';
   if (opts.json) ctx.out(JSON.stringify(doc, null, 2) + '\n');
-  else ctx.out(renderStatus(doc, ctx));
+  else if (ctx.quiet) {
+    if (!ready) ctx.err(`loopkeeper: not Ready (${readyCondition?.reason ?? 'no Ready condition'}): ${readyCondition?.message ?? ''}\n`);
+  } else ctx.out(renderStatus(doc, ctx));
   return ready ? EXIT.OK : EXIT.FAILURE;
 };
 
-export function renderStatus(doc: StatusDocument, ctx: Pick<CommandContext, 'color' | 'runtime'>): string {
+export function renderStatus(doc: StatusDocument, ctx: Pick<CommandContext, 'color' | 'runtime' | 'verbose'>): string {
   const paint = painter(ctx.color);
   let out = `loopkeeperd ${doc.daemon.version} (pid ${doc.daemon.pid}, up ${duration(doc.daemon.uptimeSeconds)})${doc.daemon.reconciling ? ', reconciling now' : ''}\n`;
-  out += `Config: ${doc.config.files.join(', ') || '(none)'} — ${doc.config.valid ? paint('green', 'valid') : paint('red', `invalid: ${doc.config.error ?? ''}`)}\n`;
+  out += `Config: ${doc.config.files.join(', ') || '(none)'} — ${configState(doc.config, paint)}\n`;
   for (const w of doc.config.warnings) out += `  ${paint('yellow', 'warning')} ${w}\n`;
   const r = doc.lastReconcile;
   out += r
@@ -65,10 +70,20 @@ export function renderStatus(doc: StatusDocument, ctx: Pick<CommandContext, 'col
       c.message,
     ]),
   );
+  const verdict = (type: string): SyncVerdict | undefined => {
+    const c = doc.conditions.find((x) => x.type === type);
+    return c ? { status: c.status as SyncVerdict['status'], reason: c.reason, message: c.message } : undefined;
+  };
   out += renderReport(
-    { aliases: doc.aliases, hosts: doc.hosts, changes: [], problems: r?.problems ?? [], dryRun: false },
+    { aliases: doc.aliases, hosts: doc.hosts, changes: [], problems: r?.problems ?? [], dryRun: false, aliasesInSync: verdict('AliasesInSync'), hostsInSync: verdict('HostsInSync') },
     // The daemon's paths, not this CLI's: they may differ (flags, environment).
-    { color: ctx.color, interfaceName: doc.daemon.interface ?? ctx.runtime.interfaceName, hostsFile: doc.daemon.hostsFile ?? ctx.runtime.hostsFile },
+    {
+      color: ctx.color,
+      verbose: ctx.verbose,
+      interfaceName: doc.daemon.interface ?? ctx.runtime.interfaceName,
+      hostsFile: doc.daemon.hostsFile ?? ctx.runtime.hostsFile,
+      notObserved: r === null ? 'the first reconcile has not finished' : undefined,
+    },
   );
   return out;
 }
@@ -97,11 +112,19 @@ async function notRunning(ctx: CommandContext, e: DaemonUnreachable, json: boole
     for (const d of configPart.diagnostics) ctx.out(`  ${d}\n`);
     ctx.out('  the config is invalid, so there is no plan\n');
   } else {
-    const { renderReport: report, renderSummary } = require('../render') as typeof import('../render');
-    ctx.out(report(plan, { color: ctx.color, interfaceName: ctx.runtime.interfaceName, hostsFile: ctx.runtime.hostsFile }));
-    ctx.out(renderSummary(plan, ctx.color));
+    const { renderSummary } = require('../render') as typeof import('../render');
+    const where = { interfaceName: ctx.runtime.interfaceName, hostsFile: ctx.runtime.hostsFile };
+    ctx.out(renderReport(plan, { color: ctx.color, verbose: ctx.verbose, desiredHosts: config.desired?.hosts, ...where }));
+    ctx.out(renderSummary(plan, ctx.color, where));
   }
   return EXIT.UNREACHABLE;
+}
+
+/** valid; being loaded (just after start); or invalid, with why. */
+export function configState(config: StatusDocument['config'], paint: ReturnType<typeof painter>): string {
+  if (config.valid) return paint('green', 'valid');
+  if (config.loading) return paint('yellow', 'being loaded (loopkeeperd has just started)');
+  return paint('red', `invalid: ${config.error ?? 'no reason given'}`);
 }
 
 function duration(s: number): string {

@@ -1,11 +1,31 @@
-import { checkAliasesLost } from '../../../src/doctor/check-aliases-lost';
-import { checkAliasesBindable } from '../../../src/doctor/check-bind';
-import { checkConfig } from '../../../src/doctor/check-config';
-import { checkDaemon } from '../../../src/doctor/check-daemon';
-import { checkEphemeralPorts, parsePortRange, DARWIN_SYSCTL_ARGV, LINUX_PORT_RANGE_FILE } from '../../../src/doctor/check-ephemeral';
-import { checkHostsFlags, checkHostsShadowed, checkHostsSymlink, parseLsFlags } from '../../../src/doctor/check-hosts-file';
-import { checkHostsResolve, checkLocalhost, judgeResolution } from '../../../src/doctor/check-resolve';
-import { desired, errno, fakeSeams } from './fakes';
+import { checkAliasesLost } from '../../../src/doctor/checks/aliases-lost';
+import { checkAliasesBindable } from '../../../src/doctor/checks/aliases-bindable';
+import { judgeConfig as checkConfig } from '../../../src/doctor/checks/config';
+import { check as daemonCheck } from '../../../src/doctor/checks/daemon';
+import { check as ephemeralCheck } from '../../../src/doctor/checks/ephemeral-ports';
+import { parsePortRange, DARWIN_SYSCTL_ARGV, LINUX_PORT_RANGE_FILE } from '../../../src/doctor/parse/port-range';
+import { checkHostsFlags } from '../../../src/doctor/checks/hosts-flags';
+import { checkHostsShadowed } from '../../../src/doctor/checks/hosts-shadowed';
+import { checkHostsSymlink } from '../../../src/doctor/checks/hosts-symlink';
+import { parseLsFlags } from '../../../src/doctor/parse/ls-flags';
+import { checkHostsResolve, judgeResolution } from '../../../src/doctor/checks/hosts-resolve';
+import { checkLocalhost } from '../../../src/doctor/checks/localhost';
+import type { DoctorSeams } from '../../../src/doctor/types';
+import { desired, errno, fakeContext, fakeSeams } from './fakes';
+
+/** The daemon check as `runDoctor` runs it, at `socket`. */
+function checkDaemon(seams: DoctorSeams, socket: string) {
+  return daemonCheck.run(fakeContextOf(seams, { socket })) as Promise<import('../../../src/doctor/types').CheckResult>;
+}
+
+function fakeContextOf(seams: DoctorSeams, input: Partial<import('../../../src/doctor/types').DoctorInput> = {}) {
+  return fakeContext(seams, input);
+}
+
+async function checkEphemeralPorts(seams: DoctorSeams, platform: NodeJS.Platform, aliases: string[]) {
+  const ctx = fakeContext({ ...seams, loadConfig: async () => ({ files: ['a'], desired: desired({ aliases }), diagnostics: [] }) }, { platform });
+  return (await ephemeralCheck.run(ctx)) as import('../../../src/doctor/types').CheckResult;
+}
 
 describe('config check', () => {
   it('passes a valid config and names its files', () => {
@@ -33,19 +53,68 @@ describe('config check', () => {
 });
 
 describe('daemon check', () => {
-  it('ok when /v1/health answers 200; warn on 503; fail when nothing listens, with what to do', async () => {
+  const gone = (code: string) => ({ health: () => Promise.reject(errno(code)) });
+  const config = (d: ReturnType<typeof desired> | null) => ({ loadConfig: async () => ({ files: ['a.yaml'], desired: d, diagnostics: [] }) });
+
+  it('ok when /v1/health answers 200; warn on 503', async () => {
     expect((await checkDaemon(fakeSeams(), '/run/x.sock')).status).toBe('ok');
     const w = await checkDaemon(fakeSeams({ health: async () => ({ status: 503, body: '' }) }), '/run/x.sock');
     expect(w).toMatchObject({ status: 'warn', detail: 'answers on /run/x.sock, but the last reconcile did not converge' });
+  });
+
+  it('not running while the machine matches the config: a warning (SPEC), saying nothing repairs drift', async () => {
+    for (const code of ['ENOENT', 'ECONNREFUSED']) {
+      const r = await checkDaemon(fakeSeams({ ...gone(code), ...config(desired({ aliases: ['127.0.0.2'] })) }), '/run/x.sock');
+      expect(r).toMatchObject({ status: 'warn', detail: 'not running: nothing listens on /run/x.sock; the machine matches the config now, but nothing repairs drift' });
+      expect(r.hints?.[0]).toMatch(/sudo loopkeeper install/);
+    }
+  });
+
+  it('not running and something desired is missing: a problem, with what is missing', async () => {
+    const seams = fakeSeams({
+      ...gone('ENOENT'),
+      ...config(desired({ aliases: ['127.0.0.2', '127.0.0.3'] })),
+      planMachine: async () => ({
+        aliases: [
+          { address: '127.0.0.2', state: 'present', owned: true, desired: true },
+          { address: '127.0.0.3', state: 'missing', owned: false, desired: true },
+          { address: '127.0.0.9', state: 'present', owned: true, desired: false },
+        ],
+        hosts: [
+          { name: 'a.test', addresses: ['127.0.0.2'], state: 'missing', detail: 'not in the managed block' },
+          { name: 'b.test', addresses: ['127.0.0.2'], state: 'shadowed', detail: 'line 3' },
+        ],
+        changes: [],
+        problems: [],
+      }),
+    });
+    const r = await checkDaemon(seams, '/run/x.sock');
+    expect(r).toMatchObject({
+      status: 'fail',
+      detail: 'not running: nothing listens on /run/x.sock, and the machine does not match the config: 1 desired alias missing, 1 host name not in the managed block',
+      data: { missing: { aliases: 1, hosts: 1 } },
+    });
+  });
+
+  it('not running without a usable config: a warning that says it cannot judge (the config check fails)', async () => {
+    const r = await checkDaemon(fakeSeams({ ...gone('ENOENT'), ...config(null) }), '/run/x.sock');
+    expect(r).toMatchObject({ status: 'warn', detail: 'not running: nothing listens on /run/x.sock; whether the machine matches the config cannot be judged: there is no valid config' });
+    const broken = await checkDaemon(fakeSeams({ ...gone('ENOENT'), planMachine: () => Promise.reject(new Error('boom')) }), '/run/x.sock');
+    expect(broken.detail).toMatch(/cannot be judged: planning failed \(boom\)$/);
+  });
+
+  it('on macOS says that lo0 loses its aliases at the next reboot', async () => {
+    const r = (await daemonCheck.run(fakeContext(gone('ENOENT'), { platform: 'darwin', socket: '/var/run/loopkeeper.sock' }))) as { detail: string };
+    expect(r.detail).toMatch(/nothing repairs drift, and lo0 loses its aliases at the next reboot$/);
+  });
+
+  it('fails when something is there but does not answer as it should', async () => {
     for (const [code, text] of [
-      ['ENOENT', 'not running: nothing listens on /run/x.sock'],
-      ['ECONNREFUSED', 'not running: nothing listens on /run/x.sock'],
       ['EACCES', 'cannot connect to /run/x.sock: permission denied'],
       ['ETIMEDOUT', '/run/x.sock did not answer within 1 s'],
     ]) {
-      const f = await checkDaemon(fakeSeams({ health: () => Promise.reject(errno(code!)) }), '/run/x.sock');
+      const f = await checkDaemon(fakeSeams(gone(code!)), '/run/x.sock');
       expect(f).toMatchObject({ status: 'fail', detail: text });
-      expect(f.hints?.[0]).toMatch(/sudo loopkeeper install/);
     }
   });
 });
@@ -85,11 +154,17 @@ describe('aliases bindable', () => {
 
 describe('hosts resolve', () => {
   it('judges the resolver answer against the desired order', () => {
-    expect(judgeResolution(['127.0.0.3', 'fd00::2'], ['127.0.0.3', 'fd00::2'])).toBe('ok');
-    expect(judgeResolution(['127.0.0.3', 'fd00::2'], ['fd00::2', '127.0.0.3'])).toBe('order');
-    expect(judgeResolution(['127.0.0.3', 'fd00::2'], ['127.0.0.3'])).toBe('partial');
-    expect(judgeResolution(['127.0.0.2'], ['10.0.0.5', '127.0.0.2'])).toBe('wrong');
-    expect(judgeResolution(['127.0.0.2'], [])).toBe('unresolved');
+    const v = (d: string[], r: string[]) => judgeResolution(d, r).verdict;
+    expect(v(['127.0.0.3', 'fd00::2'], ['127.0.0.3', 'fd00::2'])).toBe('ok');
+    // glibc's default table puts ULA before IPv4: the README's own example comes back reversed.
+    expect(judgeResolution(['127.0.0.3', 'fd00::2'], ['fd00::2', '127.0.0.3'])).toEqual({ verdict: 'sorted', sortedBy: 'glibc' });
+    // RFC 6724's table puts IPv4 before ULA.
+    expect(judgeResolution(['fd00::2', '127.0.0.3'], ['127.0.0.3', 'fd00::2'])).toEqual({ verdict: 'sorted', sortedBy: 'rfc6724' });
+    // No sorting rule orders two loopback IPv4 addresses: that reorder is not the resolver's doing.
+    expect(v(['127.0.0.2', '127.0.0.3'], ['127.0.0.3', '127.0.0.2'])).toBe('order');
+    expect(v(['127.0.0.3', 'fd00::2'], ['127.0.0.3'])).toBe('partial');
+    expect(v(['127.0.0.2'], ['10.0.0.5', '127.0.0.2'])).toBe('wrong');
+    expect(v(['127.0.0.2'], [])).toBe('unresolved');
   });
 
   it('ok when every name resolves as desired (duplicates from getaddrinfo folded, IPv6 canonicalised)', async () => {
@@ -105,7 +180,7 @@ describe('hosts resolve', () => {
     const answers: Record<string, string[] | Error> = {
       'gone.test': errno('ENOTFOUND'),
       'shadow.test': ['10.1.2.3'],
-      'order.test': ['fd00::2', '127.0.0.3'],
+      'order.test': ['127.0.0.4', '127.0.0.3'],
     };
     const seams = fakeSeams({
       lookup: async (n) => {
@@ -121,7 +196,7 @@ describe('hosts resolve', () => {
     expect(fail.status).toBe('fail');
     expect(fail.detail).toContain('gone.test: resolves to nothing (ENOTFOUND); desired 127.0.0.2');
     expect(fail.detail).toContain('shadow.test: resolves to 10.1.2.3; desired 127.0.0.2');
-    const warn = await checkHostsResolve(seams, [{ name: 'order.test', addresses: ['127.0.0.3', 'fd00::2'] }]);
+    const warn = await checkHostsResolve(seams, [{ name: 'order.test', addresses: ['127.0.0.3', '127.0.0.4'] }]);
     expect(warn.status).toBe('warn');
     expect(warn.hints?.join(' ')).toMatch(/RFC 6724/);
   });
@@ -138,7 +213,20 @@ describe('hosts resolve', () => {
       { name: 'slow.test', addresses: ['127.0.0.2'] },
       { name: 'ok.test', addresses: ['127.0.0.2'] },
     ]);
-    expect(r.detail).toBe('1 of 2 host names resolve differently:\nslow.test: resolves to nothing (ETIMEDOUT); desired 127.0.0.2');
+    expect(r.detail).toBe('1 of 2 host names resolves differently:\nslow.test: resolves to nothing (ETIMEDOUT); desired 127.0.0.2');
+  });
+
+  it("is ok, with a note, on the README's dual-stack example that the resolver sorts fd00::2 first", async () => {
+    const seams = fakeSeams({ lookup: async (n) => (n === 'web.myteam.test' ? ['fd00::2', '127.0.0.3'] : ['127.0.0.2']) });
+    const r = await checkHostsResolve(seams, [
+      { name: 'api.myteam.test', addresses: ['127.0.0.2'] },
+      { name: 'web.myteam.test', addresses: ['127.0.0.3', 'fd00::2'] },
+    ]);
+    expect(r.status).toBe('ok');
+    expect(r.detail).toBe("all 2 host names resolve to the desired addresses; 1 in the resolver's sorted order rather than the declared one");
+    expect(r.hints).toHaveLength(1);
+    expect(r.hints![0]).toMatch(/^web\.myteam\.test resolves to fd00::2, 127\.0\.0\.3 \(declared 127\.0\.0\.3, fd00::2\): the resolver sorts .*RFC 6724.*glibc's default table.*clients try fd00::2 first$/);
+    expect((r.data as { hosts: { verdict: string }[] }).hosts.map((h) => h.verdict)).toEqual(['ok', 'sorted']);
   });
 });
 
@@ -234,7 +322,9 @@ describe('hosts file: shadowed names and a damaged block', () => {
 
   it('fails on a damaged block with its line numbers, and on an unreadable file', async () => {
     const damaged = fakeSeams({ planHosts: () => ({ entries: [], damage: { message: 'BEGIN without END', lines: [7] } }) });
-    expect((await checkHostsShadowed(damaged, '/etc/hosts', [])).detail).toBe('/etc/hosts: the managed block is damaged: BEGIN without END (lines 7)');
+    expect((await checkHostsShadowed(damaged, '/etc/hosts', [])).detail).toBe('/etc/hosts: BEGIN without END (line 7)');
+    const two = fakeSeams({ planHosts: () => ({ entries: [], damage: { message: 'two BEGIN markers', lines: [3, 9] } }) });
+    expect((await checkHostsShadowed(two, '/etc/hosts', [])).detail).toBe('/etc/hosts: two BEGIN markers (lines 3 and 9)');
     const unreadable = fakeSeams({ readFile: () => Promise.reject(errno('EACCES')) });
     expect(await checkHostsShadowed(unreadable, '/etc/hosts', [])).toMatchObject({ status: 'fail', detail: 'cannot read /etc/hosts: EACCES' });
   });

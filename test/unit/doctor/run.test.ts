@@ -1,16 +1,34 @@
 import { formatJson, formatReport, printable } from '../../../src/doctor/format';
-import { runDoctor } from '../../../src/doctor/run';
-import type { DoctorInput } from '../../../src/doctor/types';
-import { desired, errno, fakeSeams } from './fakes';
+import { CHECKS, CHECK_IDS } from '../../../src/doctor/registry';
+import { runDoctor, selectChecks } from '../../../src/doctor/run';
+import { desired, errno, fakeSeams, LINUX } from './fakes';
 
-const LINUX: DoctorInput = { platform: 'linux', hostsFile: '/etc/hosts', socket: '/run/loopkeeper/loopkeeper.sock', interfaceName: 'lo', ports: [] };
+describe('the check registry', () => {
+  it('has one entry per check with a unique, stable id, a title and what it looks at', () => {
+    expect(CHECK_IDS).toEqual([
+      'config', 'daemon', 'aliases-bindable', 'aliases-lost', 'hosts-resolve', 'hosts-shadowed', 'hosts-symlink', 'hosts-flags',
+      'localhost', 'port', 'port-sharing', 'ephemeral-ports', 'ephemeral-use',
+    ]);
+    expect(new Set(CHECK_IDS).size).toBe(CHECKS.length);
+    for (const c of CHECKS) expect(c.title.length * c.about.length).toBeGreaterThan(0);
+  });
+
+  it('selects what applies here, or exactly what --check names; unknown ids and port checks without --port are refused', () => {
+    const ids = (s: ReturnType<typeof selectChecks>) => ('checks' in s ? s.checks.map((c) => c.id) : s);
+    expect(ids(selectChecks(undefined, { platform: 'linux', ports: [] }))).toEqual(['config', 'daemon', 'aliases-bindable', 'hosts-resolve', 'hosts-shadowed', 'localhost', 'ephemeral-ports', 'ephemeral-use']);
+    expect(ids(selectChecks([], { platform: 'linux', ports: [80] }))).toContain('port-sharing');
+    expect(ids(selectChecks(['localhost', 'config'], { platform: 'linux', ports: [] }))).toEqual(['config', 'localhost']);
+    expect(selectChecks(['localhost', 'nope', 'port-3000'], { platform: 'linux', ports: [] })).toEqual({ unknown: ['nope', 'port-3000'] });
+    expect(selectChecks(['port-sharing'], { platform: 'linux', ports: [] })).toEqual({ needPorts: ['port-sharing'] });
+  });
+});
 
 describe('runDoctor', () => {
-  it('runs the checks in a fixed order and is ok when nothing fails', async () => {
+  it('runs the checks in registry order and is ok when nothing fails', async () => {
     const seams = fakeSeams({ readFile: async () => Buffer.from('32768 60999\n') });
     const report = await runDoctor({ ...LINUX, ports: [3000] }, seams);
     expect(report.checks.map((c) => c.id)).toEqual([
-      'config', 'daemon', 'aliases-bindable', 'hosts-resolve', 'hosts-shadowed', 'localhost', 'port-3000', 'ephemeral-ports',
+      'config', 'daemon', 'aliases-bindable', 'hosts-resolve', 'hosts-shadowed', 'localhost', 'port-3000', 'port-sharing', 'ephemeral-ports', 'ephemeral-use',
     ]);
     expect(report.checks.find((c) => c.id === 'port-3000')?.status).toBe('warn'); // nothing listens: not a failure
     expect(report.ok).toBe(true);
@@ -19,8 +37,29 @@ describe('runDoctor', () => {
   it('adds the macOS checks on darwin', async () => {
     const report = await runDoctor({ ...LINUX, platform: 'darwin', interfaceName: 'lo0' }, fakeSeams());
     expect(report.checks.map((c) => c.id)).toEqual([
-      'config', 'daemon', 'aliases-bindable', 'aliases-lost', 'hosts-resolve', 'hosts-shadowed', 'hosts-symlink', 'hosts-flags', 'localhost', 'ephemeral-ports',
+      'config', 'daemon', 'aliases-bindable', 'aliases-lost', 'hosts-resolve', 'hosts-shadowed', 'hosts-symlink', 'hosts-flags', 'localhost', 'ephemeral-ports', 'ephemeral-use',
     ]);
+  });
+
+  it('--check runs only the named checks, and gathers only what they need', async () => {
+    let loads = 0;
+    let health = 0;
+    const seams = fakeSeams({
+      loadConfig: async () => (loads++, { files: ['a'], desired: desired(), diagnostics: [] }),
+      health: async () => (health++, { status: 200, body: '' }),
+    });
+    const report = await runDoctor(LINUX, seams, { only: ['localhost'] });
+    expect(report.checks.map((c) => c.id)).toEqual(['localhost']);
+    expect([loads, health]).toEqual([0, 0]);
+    const macOnly = await runDoctor(LINUX, seams, { only: ['hosts-flags'] });
+    expect(macOnly.checks).toEqual([{ id: 'hosts-flags', title: 'hosts file flags', status: 'skip', detail: 'only on darwin' }]);
+  });
+
+  it('loads the config once however many checks need it', async () => {
+    let loads = 0;
+    const seams = fakeSeams({ loadConfig: async () => (loads++, { files: ['a'], desired: desired({ aliases: ['127.0.0.2'] }), diagnostics: [] }) });
+    await runDoctor({ ...LINUX, ports: [80] }, seams);
+    expect(loads).toBe(1);
   });
 
   it('skips the checks that need the desired state when the config is unusable, and fails', async () => {
@@ -61,9 +100,20 @@ describe('runDoctor', () => {
     expect(report.checks.find((c) => c.id === 'ephemeral-ports')?.data).toMatchObject({ sourceAddresses: { ipv4: 2, ipv6: 2 } });
   });
 
-  it('is not ok when the daemon is unreachable', async () => {
-    const report = await runDoctor(LINUX, fakeSeams({ health: () => Promise.reject(errno('ENOENT')) }));
-    expect(report.ok).toBe(false);
+  it('is healthy without a daemon while the machine matches the config (SPEC), not when something is missing', async () => {
+    const noDaemon = { health: () => Promise.reject(errno('ENOENT')), readFile: async () => Buffer.from('32768 60999') };
+    const matches = await runDoctor(LINUX, fakeSeams(noDaemon));
+    expect(matches.checks.find((c) => c.id === 'daemon')?.status).toBe('warn');
+    expect(matches.ok).toBe(true);
+    const missing = await runDoctor(
+      LINUX,
+      fakeSeams({
+        ...noDaemon,
+        planMachine: async () => ({ aliases: [{ address: '127.0.0.2', state: 'missing', owned: false, desired: true }], hosts: [], changes: [], problems: [] }),
+      }),
+    );
+    expect(missing.checks.find((c) => c.id === 'daemon')?.status).toBe('fail');
+    expect(missing.ok).toBe(false);
   });
 });
 

@@ -4,7 +4,11 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bindOnce, getHealth, interfaceAddresses } from '../../../src/doctor/system';
+import { bindOnce, getHealth, interfaceAddresses, socketOwners } from '../../../src/doctor/system';
+import { readFileSync } from 'node:fs';
+import { createServer as createTcpServer } from 'node:net';
+import { endianness } from 'node:os';
+import { parseProcNetTcp } from '../../../src/doctor/parse/proc-net-tcp';
 import { parsePorts } from '../../../src/cli/commands/doctor';
 
 describe('system seams', () => {
@@ -50,6 +54,36 @@ describe('system seams', () => {
   it('lists the loopback interface with 127.0.0.1, and null for a missing interface', () => {
     expect(interfaceAddresses('lo')).toEqual(expect.arrayContaining(['127.0.0.1']));
     expect(interfaceAddresses('no-such-if0')).toBeNull();
+  });
+});
+
+describe('socket owners from /proc (Linux)', () => {
+  it('finds this process as the holder of its own listening socket, by inode', async () => {
+    if (process.platform !== 'linux') {
+      // eslint-disable-next-line no-console
+      console.warn('not on Linux: there is no /proc/net/tcp to read here');
+      return;
+    }
+    const server = createTcpServer();
+    await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0 }, r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      let inode = '';
+      parseProcNetTcp(readFileSync('/proc/net/tcp', 'latin1'), 4, endianness(), (row) => {
+        if (row.state === 'LISTEN' && row.localPort === port && row.local === '127.0.0.1') inode = row.inode;
+      });
+      expect(inode).not.toBe('');
+      const owners = await socketOwners(new Set([inode]));
+      expect(owners.get(inode)).toEqual([{ pid: process.pid, process: readFileSync('/proc/self/comm', 'utf8').trim() }]);
+      expect((await socketOwners(new Set(['999999999999']))).size).toBe(0);
+      expect((await socketOwners(new Set())).size).toBe(0);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('returns nothing (never throws) for a /proc that is not there', async () => {
+    expect((await socketOwners(new Set(['1']), '/no/such/proc')).size).toBe(0);
   });
 });
 
