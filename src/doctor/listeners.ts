@@ -8,7 +8,7 @@ export interface AddressGroup {
   port: number;
   /** Distinct listening sockets on this address:port (more than one only through SO_REUSEPORT). */
   sockets: number;
-  /** Known holders, de-duplicated, in the order seen. */
+  /** Known holders, de-duplicated, by pid. */
   owners: { pid: number; process: string }[];
   /** Some socket's holder is not visible (another user's process; run as root). */
   hidden: boolean;
@@ -35,7 +35,7 @@ export function groupByAddress(listeners: readonly Listener[]): AddressGroup[] {
       e.g.owners.push({ pid: l.pid, process: l.process });
     }
   }
-  return [...byKey.values()].map((e) => ({ ...e.g, sockets: e.sockets.size }));
+  return [...byKey.values()].map((e) => ({ ...e.g, owners: [...e.g.owners].sort((a, b) => a.pid - b.pid), sockets: e.sockets.size }));
 }
 
 export function hostPort(address: string, port: number): string {

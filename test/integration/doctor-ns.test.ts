@@ -12,6 +12,7 @@ const HOSTS = [
   '# BEGIN loopkeeper (managed, edits here are overwritten)',
   '127.0.0.2\tapi.myteam.test',
   '127.0.0.3\tweb.myteam.test',
+  'fd00::2\tweb.myteam.test',
   '# END loopkeeper',
   '',
 ].join('\n');
@@ -23,7 +24,7 @@ aliases:
   - fd00::2
 hosts:
   api.myteam.test: 127.0.0.2
-  web.myteam.test: 127.0.0.3
+  web.myteam.test: [127.0.0.3, fd00::2]
 `;
 
 // fd00::3 is desired but never added: unlike 127/8 (routed to lo whole on Linux) it cannot bind.
@@ -56,6 +57,9 @@ const start = (...args) => new Promise((resolve, reject) => {
   const socket = dir + '/daemon.sock';
   const env = { LOOPKEEPER_SOCKET: socket, LOOPKEEPER_STATE_DIR: dir + '/state' };
   const lk = (cfg, ...a) => run([process.execPath, cli, '--config', dir + '/' + cfg, ...a], env);
+  const noDaemon = (cfg, ...a) => run([process.execPath, cli, '--config', dir + '/' + cfg, ...a], { ...env, LOOPKEEPER_SOCKET: dir + '/nothing.sock' });
+  out.noDaemon = noDaemon('ok.yaml', 'doctor', '--json');
+  out.noDaemonMissing = noDaemon('missing.yaml', 'doctor', '--json');
   const children = [await start('health', socket), await start('tcp', '127.0.0.1', P), await start('tcp', '127.0.0.1', Q), await start('tcp', '::1', Q)];
   out.healthy = lk('ok.yaml', 'doctor', '--json', '--port', P);
   out.human = lk('ok.yaml', 'doctor', '--port', P);
@@ -72,6 +76,7 @@ interface Check {
   id: string;
   status: string;
   detail: string;
+  hints?: string[];
   data?: any;
 }
 
@@ -117,8 +122,11 @@ describeInNamespace('loopkeeper doctor against a real lo, resolver and listeners
     expect(c['hosts-resolve']).toMatchObject({ status: 'ok' });
     expect(c['hosts-resolve']!.data.hosts.map((h: any) => [h.name, h.resolved])).toEqual([
       ['api.myteam.test', ['127.0.0.2']],
-      ['web.myteam.test', ['127.0.0.3']],
+      // glibc sorts the README's dual-stack example fd00::2 first: ok, with a note (SPEC), not a warning.
+      ['web.myteam.test', ['fd00::2', '127.0.0.3']],
     ]);
+    expect(c['hosts-resolve']!.data.hosts[1]).toMatchObject({ verdict: 'sorted', sortedBy: 'glibc' });
+    expect(c['hosts-resolve']!.hints![0]).toMatch(/^web\.myteam\.test resolves to fd00::2, 127\.0\.0\.3 \(declared 127\.0\.0\.3, fd00::2\)/);
     expect(c['hosts-shadowed']!.status).toBe('ok');
     expect(c['localhost']!.data.addresses).toEqual(expect.arrayContaining(['127.0.0.1', '::1']));
   });
@@ -126,14 +134,23 @@ describeInNamespace('loopkeeper doctor against a real lo, resolver and listeners
   it('finds the listener on 127.0.0.1:P with its pid and process', () => {
     const port = byId(JSON.parse(out.healthy.stdout))[`port-${P}`]!;
     expect(port.status).toBe('ok');
-    expect(port.data.listeners).toEqual([{ address: '127.0.0.1', port: P, pid: out.pids[1], process: 'node' }]);
+    expect(port.data.listeners).toEqual([{ address: '127.0.0.1', port: P, sockets: 1, owners: [{ pid: out.pids[1], process: 'node' }], hidden: false }]);
+  });
+
+  it('without a daemon: a warning while the machine matches the config (exit 0), a problem when an alias is missing (exit 1)', () => {
+    const matches = byId(JSON.parse(out.noDaemon.stdout));
+    expect(matches['daemon']).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^not running: nothing listens on \S+nothing\.sock; the machine matches the config now, but nothing repairs drift$/) });
+    expect(out.noDaemon.code).toBe(0);
+    const missing = byId(JSON.parse(out.noDaemonMissing.stdout));
+    expect(missing['daemon']).toMatchObject({ status: 'fail', data: { missing: { aliases: 1, hosts: 0 } } });
+    expect(out.noDaemonMissing.code).toBe(1);
   });
 
   it('fails on the classic trap: different processes on 127.0.0.1:Q and [::1]:Q', () => {
     expect(out.trap.code).toBe(1);
     const port = byId(JSON.parse(out.trap.stdout))[`port-${Q}`]!;
     expect(port.status).toBe('fail');
-    expect(port.data.listeners.map((l: any) => [l.address, l.pid])).toEqual(
+    expect(port.data.listeners.map((l: any) => [l.address, l.owners[0].pid])).toEqual(
       expect.arrayContaining([
         ['127.0.0.1', out.pids[2]],
         ['::1', out.pids[3]],
