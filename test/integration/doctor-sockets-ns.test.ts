@@ -45,6 +45,9 @@ const RANGE = '/proc/sys/net/ipv4/ip_local_port_range';
   // 1,200 connections to 127.0.0.2:D, each closed by the client first (so the client's end
   // waits in TIME_WAIT), from a 2,000-port range.
   fs.writeFileSync(RANGE, '40000 41999');
+  // Loopback TIME_WAIT reuse (tcp_tw_reuse=2, the default) would let a later connect take over a
+  // TIME_WAIT older than 1 s: how many stay would depend on the machine's speed. Off, here only.
+  fs.writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '0');
   out.rangeRead = fs.readFileSync(RANGE, 'utf8');
   const server = net.createServer((c) => c.resume());
   await new Promise((r) => server.listen({ host: '127.0.0.2', port: Number(D) }, r));
@@ -61,6 +64,7 @@ const RANGE = '/proc/sys/net/ipv4/ip_local_port_range';
   // The same connections against a narrower range: above 80 %.
   fs.writeFileSync(RANGE, '40000 41399');
   out.useNarrow = lk('doctor', '--check', 'ephemeral-use', '--json');
+  out.timeWaitAfter = run(['ss', '-Htan', 'state', 'time-wait', 'dst', '127.0.0.2:' + D]).stdout.trim().split('\\n').filter(Boolean).length;
   server.close();
   console.log(JSON.stringify(out));
 })().catch((e) => { console.error(e); process.exit(1); });
@@ -126,5 +130,6 @@ describeInNamespace('doctor against the kernel socket table: SO_REUSEPORT groups
     expect(use.data.destinations[0]).toMatchObject({ connections: 1200, capacity: 1400 });
     expect(use.data.destinations[0].share).toBeCloseTo(1200 / 1400, 6);
     expect(out.useNarrow.code).toBe(1);
+    expect(out.timeWaitAfter).toBe(1200);
   });
 });
