@@ -265,6 +265,17 @@ function whyBlocked(v: SyncVerdict, part: 'aliases' | 'hosts', opts: { interface
       return `the managed block in ${file} is damaged`;
     case 'ConfigInvalid':
       return 'no valid config is loaded';
+    // The hosts writer's failure kinds (src/hosts/writer.ts HostsFailure).
+    case 'StateDirUnusable':
+      return `no backup could be kept in the state dir, so ${file} was not touched`;
+    case 'HostsDirUnsafe':
+      return `the directory of ${file} is not safe to trust`;
+    case 'HostsNotWritten':
+      return `${file} could not be written`;
+    case 'HostsRestored':
+      return `a write of ${file} failed half-way and the old content was put back`;
+    case 'HostsDamaged':
+      return `a write of ${file} failed half-way and the old content could not be put back`;
     default:
       if (part === 'aliases') return `${iface} could not be observed`;
       return dryRun ? `${file} could not be read` : `${file} could not be read or written`;

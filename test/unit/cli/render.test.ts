@@ -140,6 +140,15 @@ describe('every message says what is true', () => {
     expect(renderSummary(r, false, OPTS)).toBe('Finished with problems (degraded): nothing changed; could not change the hosts file (/etc/hosts could not be read or written). (3 ms)\n');
   });
 
+  it("names the hosts writer's failure kind", () => {
+    const kind = (reason: string) =>
+      renderReport(report({ dryRun: false, result: 'degraded', hostsInSync: { status: 'False', reason, message: 'x' } }), OPTS).split('\n').find((l) => l.startsWith('Hosts'));
+    expect(kind('HostsNotWritten')).toBe('Hosts in /etc/hosts (0): nothing can be changed — /etc/hosts could not be written');
+    expect(kind('StateDirUnusable')).toBe('Hosts in /etc/hosts (0): nothing can be changed — no backup could be kept in the state dir, so /etc/hosts was not touched');
+    expect(kind('HostsRestored')).toMatch(/failed half-way and the old content was put back$/);
+    expect(kind('HostsDamaged')).toMatch(/failed half-way and the old content could not be put back$/);
+  });
+
   it('"matches the config" only when there is no problem at all', () => {
     expect(renderSummary(report(), false)).toBe('No changes: the machine matches the config.\n');
     const shadowed = report({ hosts: [host('a.test', 'shadowed', 'line 3 maps it to 10.0.0.1')], hostsInSync: { status: 'True', reason: 'Shadowed', message: '' }, problems: ['host a.test is shadowed'] });
