@@ -10,6 +10,7 @@ import { BEGIN_MARKER, END_MARKER } from '../../../src/hosts/markers';
 import type { DesiredHost } from '../../../src/model';
 import { generateBlocklist, STEVENBLACK_LINES } from '../../fixtures/blocklist';
 import { expectRoundTrip, TEAM, teamBlock } from './round-trip';
+import { lineList } from '../../../src/lines';
 
 const FIXTURES = resolve(__dirname, '..', '..', 'fixtures');
 const HOSTS = join(FIXTURES, 'hosts');
@@ -246,7 +247,7 @@ describe('damaged loopkeeper blocks (test/fixtures/hosts/damaged): nothing is ch
       expect(p.next).toBeNull();
       expect(p.damage).toEqual({ message: `the loopkeeper block is damaged: ${what}`, lines });
     }
-    expect(planHosts(orig, TEAM).entries[0]!.detail).toBe(`the loopkeeper block is damaged: ${what} (lines ${lines.join(', ')}); nothing is changed until it is fixed`);
+    expect(planHosts(orig, TEAM).entries[0]!.detail).toBe(`the loopkeeper block is damaged: ${what} (${lineList(lines)}); nothing is changed until it is fixed`);
     // Through the writer too: not one byte written, no backup taken.
     const dir = mkdtempSync(join(tmpdir(), 'lk-fixture-damaged-'));
     const file = join(dir, 'hosts');
