@@ -90,6 +90,7 @@ export function buildProgram(): Command {
     .command('status')
     .description('ask the daemon for its status (exit 4 and the local plan when it is not running)')
     .option('--json', 'one JSON document on stdout')
+    .option('--verbose', 'every alias and host name, not the first ones and the counts')
     .action(lazy('status'));
   program
     .command('reconcile')

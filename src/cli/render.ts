@@ -8,6 +8,9 @@ export interface RenderOptions {
   /** Heading context, e.g. the interface and hosts file. */
   interfaceName?: string;
   hostsFile?: string;
+  /** When the lists are the first entries of longer ones (a status summary): the full counts. */
+  aliasesTotal?: number;
+  hostsTotal?: number;
 }
 
 const CODES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
@@ -64,7 +67,7 @@ export function renderReport(
     [a.owned ? 'owned' : 'not owned', a.desired ? '' : 'not desired'].filter(Boolean).join(', '),
     a.error ?? '',
   ]);
-  out += paint('bold', `Aliases${opts.interfaceName ? ` on ${opts.interfaceName}` : ''}`) + ` (${report.aliases.length})\n`;
+  out += paint('bold', `Aliases${opts.interfaceName ? ` on ${opts.interfaceName}` : ''}`) + ` (${shownOf(report.aliases.length, opts.aliasesTotal)})\n`;
   out += aliasRows.length ? table(aliasRows) : '  none desired\n';
   const hostRows = report.hosts.map((h) => [
     h.state === 'present' ? paint('green', h.state) : paint(h.state === 'shadowed' ? 'red' : 'yellow', h.state),
@@ -72,7 +75,7 @@ export function renderReport(
     h.addresses.join(' '),
     h.state === 'present' ? '' : h.detail,
   ]);
-  out += paint('bold', `Hosts${opts.hostsFile ? ` in ${opts.hostsFile}` : ''}`) + ` (${report.hosts.length})\n`;
+  out += paint('bold', `Hosts${opts.hostsFile ? ` in ${opts.hostsFile}` : ''}`) + ` (${shownOf(report.hosts.length, opts.hostsTotal)})\n`;
   out += hostRows.length ? table(hostRows) : '  none desired\n';
   if (report.changes.length > 0) {
     out += paint('bold', report.dryRun ? 'Pending changes' : 'Changes made') + ` (${summarizeChanges(report.changes)})\n`;
@@ -90,6 +93,10 @@ export function renderReport(
     out += report.problems.map((p) => `  ${paint('red', '!')} ${p}\n`).join('');
   }
   return out;
+}
+
+function shownOf(shown: number, total: number | undefined): string {
+  return total === undefined || total <= shown ? String(shown) : `first ${shown} of ${total.toLocaleString('en-US')}`;
 }
 
 /** One line that says how it went. */

@@ -10,7 +10,8 @@ export interface ReconcileOptions {
   json?: boolean;
 }
 
-type Response = ReconcileReport & { config?: { valid: boolean; error: string | null } };
+// The daemon sends the first entries of each list and their counts (src/api/status-view.ts).
+type Response = ReconcileReport & { config?: { valid: boolean; error: string | null }; summary?: { aliases: { total: number }; hosts: { total: number } } };
 
 export const run: CommandRun<ReconcileOptions> = async (ctx, opts) => {
   let res;
@@ -36,7 +37,15 @@ export const run: CommandRun<ReconcileOptions> = async (ctx, opts) => {
     ctx.out(JSON.stringify(report, null, 2) + '\n');
   } else {
     if (report.config && !report.config.valid) ctx.err(`loopkeeper: ${report.config.error ?? 'config invalid'}\n`);
-    ctx.out(renderReport(report, { color: ctx.color, interfaceName: ctx.runtime.interfaceName, hostsFile: ctx.runtime.hostsFile }));
+    ctx.out(
+      renderReport(report, {
+        color: ctx.color,
+        interfaceName: ctx.runtime.interfaceName,
+        hostsFile: ctx.runtime.hostsFile,
+        aliasesTotal: report.summary?.aliases.total,
+        hostsTotal: report.summary?.hosts.total,
+      }),
+    );
     ctx.out(renderSummary(report, ctx.color));
   }
   return report.result === 'ok' && report.config?.valid !== false ? EXIT.OK : EXIT.FAILURE;
