@@ -118,6 +118,19 @@ describe('API server on a unix socket', () => {
     expect(small.status).toBe(200);
   });
 
+  it('takes no input on any route: a reconcile with a config-like body or query reconciles the daemon’s own state', async () => {
+    const seenArgs: unknown[][] = [];
+    await api.close();
+    api = createApiServer({
+      handlers: { status: () => ({}), health: () => ({ healthy: true, body: {} }), reconcile: async (...args: unknown[]) => (seenArgs.push(args), { result: 'ok' }), metrics: () => '' },
+      logger: quiet,
+    });
+    await api.listen(sock);
+    const r = await http(sock, 'POST', '/v1/reconcile?aliases=10.0.0.1', { body: 'version: 1\naliases: [10.0.0.1]\n', headers: { 'Content-Type': 'application/yaml' } });
+    expect(r.status).toBe(200);
+    expect(seenArgs).toEqual([[]]);
+  });
+
   it('rate-limits reconcile to a burst of 10, then 429 with Retry-After', async () => {
     const codes: number[] = [];
     for (let i = 0; i < 12; i++) codes.push((await http(sock, 'POST', '/v1/reconcile')).status);
