@@ -1,18 +1,32 @@
-// The daemon's HTTP/1.1 API on a unix socket (so `curl --unix-socket PATH http://localhost/v1/status`
+// The daemon's HTTP/1.1 API on unix sockets (so `curl --unix-socket PATH http://localhost/v1/status`
 // works). Every endpoint is safe for any local user: reads, or a rate-limited reconcile of the
-// root-owned desired state. No client can crash or wedge the daemon: bodies are capped, slow and
-// idle clients time out, malformed requests get a JSON 400, handler errors a JSON 500.
-import { chmod, unlink } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+// root-owned desired state — no route takes input that changes what is enforced.
+//
+// Two listeners share the routes:
+// - the public socket (mode 0666), for every local user;
+// - the owner socket beside it (mode 0600, see ownerSocketPath): only the daemon's user (root) can
+//   connect, so root's CLI has connection slots and a reconcile rate limit no other user can use
+//   up. Node cannot read SO_PEERCRED; the kernel's permission check on connect is the identity.
+// Both sockets are created with their final mode (the umask is set around bind) and nothing is
+// chmodded by path afterwards. No client can crash, stall or bloat the daemon: see http1.ts for
+// one-request-at-a-time per connection and the bounds on what a connection can make it hold.
+import { lstat, unlink } from 'node:fs/promises';
+import type { Server } from 'node:net';
+import { createHttp1Server, errorResponse, type Http1Server, type HttpRequest, type HttpResponse } from './http1';
 import { TokenBucket } from './rate-limit';
-import { prepareSocketPath } from './socket-path';
+import { SerializedJson } from './status-cache';
+import { parseStatusQuery, reconcileBody, type StatusQuery } from './status-view';
+import { ownerSocketPath, prepareSocketPath } from './socket-path';
 import { messageOf } from '../errors';
 
-export const MAX_BODY_BYTES = 64 * 1024;
+export { MAX_BODY_BYTES, MAX_HEADER_BYTES } from './http1';
+
+/** Who is calling, as far as the socket tells: anyone, or the daemon's own user (root). */
+export type Caller = 'public' | 'owner';
 
 export interface ApiHandlers {
-  status(): object;
+  /** The status document for a query (summary, or one page of a list); see status-view.ts. */
+  status(query: StatusQuery): SerializedJson | object;
   health(): { healthy: boolean; body: object };
   /** Reconciles (waiting for the next run if one is in progress) and returns its result. */
   reconcile(): Promise<object>;
@@ -28,42 +42,68 @@ export interface ApiOptions {
   handlers: ApiHandlers;
   logger: ApiLogger;
   onRequest?(route: string, code: number): void;
-  /** Reconcile rate limit: burst and refill per second (SPEC: 10 and 10). */
+  /** Reconcile rate limit per caller: burst and refill per second (SPEC: 10 and 10). */
   burst?: number;
   perSecond?: number;
   /** Milliseconds a connection may sit idle / take to send its headers / its whole request. */
   idleTimeoutMs?: number;
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Connections at once on the public socket and on the owner socket. */
+  maxConnections?: number;
+  maxOwnerConnections?: number;
+  /** Listen on the owner-only socket too (default true). */
+  ownerSocket?: boolean;
   now?: () => number;
 }
 
 interface Route {
   method: 'GET' | 'POST';
-  handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void;
+  /** Who may call it, and why that is safe (docs/SECURITY.md lists the same). */
+  access: string;
+  handle(req: HttpRequest, caller: Caller): Promise<HttpResponse> | HttpResponse;
 }
 
 export interface ApiServer {
-  readonly server: Server;
   listen(socketPath: string): Promise<void>;
   close(): Promise<void>;
+  /** Open connections per socket (tests and diagnostics). */
+  connections(): Record<Caller, number>;
 }
+
+/** Mode bits each socket is created with. */
+export const SOCKET_MODES: Record<Caller, number> = { public: 0o666, owner: 0o600 };
 
 export function createApiServer(opts: ApiOptions): ApiServer {
   const { handlers, logger } = opts;
-  const bucket = new TokenBucket(opts.burst ?? 10, opts.perSecond ?? 10, opts.now);
-  const connections = new Set<Socket>();
-  let socketPath: string | null = null;
+  const buckets: Record<Caller, TokenBucket> = {
+    public: new TokenBucket(opts.burst ?? 10, opts.perSecond ?? 10, opts.now),
+    owner: new TokenBucket(opts.burst ?? 10, opts.perSecond ?? 10, opts.now),
+  };
+  // A coalesced reconcile resolves every waiter with the same object: serialise it once.
+  const reconcileBytes = new WeakMap<object, Buffer>();
 
   const routes = new Map<string, Route>([
-    ['/v1/status', { method: 'GET', handle: (_q, res) => sendJson(res, 200, handlers.status()) }],
+    [
+      '/v1/status',
+      {
+        method: 'GET',
+        access: 'any local user: a read of what the daemon enforces (paths, addresses, names, conditions)',
+        handle: (req) => {
+          const q = parseStatusQuery(req.query);
+          if (!q.ok) return errorResponse(400, 'bad_query', q.message);
+          return json(200, handlers.status(q.query));
+        },
+      },
+    ],
     [
       '/v1/health',
       {
         method: 'GET',
-        handle: (_q, res) => {
+        access: 'any local user: one bit (converged or not) and the Ready condition',
+        handle: () => {
           const h = handlers.health();
-          sendJson(res, h.healthy ? 200 : 503, h.body);
+          return json(h.healthy ? 200 : 503, h.body);
         },
       },
     ],
@@ -71,14 +111,19 @@ export function createApiServer(opts: ApiOptions): ApiServer {
       '/v1/reconcile',
       {
         method: 'POST',
-        handle: async (_q, res) => {
-          const wait = bucket.take();
+        access: 'any local user, rate-limited per socket: re-applies the root-owned desired state, takes no input',
+        handle: async (_req, caller) => {
+          const wait = buckets[caller].take();
           if (wait > 0) {
-            res.setHeader('Retry-After', String(wait));
-            sendError(res, 429, 'rate_limited', `too many reconcile requests; retry in ${wait} s`);
-            return;
+            return errorResponse(429, 'rate_limited', `too many reconcile requests; retry in ${wait} s`, { headers: { 'Retry-After': String(wait) } });
           }
-          sendJson(res, 200, await handlers.reconcile());
+          const result = await handlers.reconcile();
+          let bytes = reconcileBytes.get(result);
+          if (bytes === undefined) {
+            bytes = Buffer.from(JSON.stringify(isReport(result) ? reconcileBody(result) : result) + '\n', 'utf8');
+            reconcileBytes.set(result, bytes);
+          }
+          return { status: 200, headers: { 'Content-Type': 'application/json' }, body: bytes };
         },
       },
     ],
@@ -86,144 +131,120 @@ export function createApiServer(opts: ApiOptions): ApiServer {
       '/metrics',
       {
         method: 'GET',
-        handle: (_q, res) => {
-          const body = handlers.metrics();
-          res.writeHead(200, {
-            'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
-            'Content-Length': Buffer.byteLength(body),
-          });
-          res.end(body);
-        },
+        access: 'any local user: counters and gauges, no paths or names',
+        handle: () => ({
+          status: 200,
+          headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' },
+          body: handlers.metrics(),
+        }),
       },
     ],
   ]);
 
-  // Header/request timeouts are enforced by a sweep; 1 s keeps a slow client's slot short-lived.
-  const server = createServer({ maxHeaderSize: 16 * 1024, connectionsCheckingInterval: 1000 }, (req, res) => {
-    void handle(req, res);
-  });
-  server.headersTimeout = opts.headersTimeoutMs ?? 5000;
-  server.requestTimeout = opts.requestTimeoutMs ?? 10000;
-  server.keepAliveTimeout = 5000;
-  // A connection that sends nothing at all (or stops half-way) is closed after this long.
-  server.setTimeout(opts.idleTimeoutMs ?? 15000, (s: Socket) => s.destroy());
-  server.maxConnections = 4096;
-  server.on('connection', (s: Socket) => {
-    connections.add(s);
-    s.once('close', () => connections.delete(s));
-  });
-  server.on('clientError', (err: NodeJS.ErrnoException, s: Socket) => {
-    // Garbage bytes, oversized headers, a request cut off by a timeout: answer if we still can.
-    if (err.code !== 'ECONNRESET' && s.writable && !(s as Socket & { _httpMessage?: unknown })._httpMessage) {
-      const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-      const body = JSON.stringify({ error: { code: code === 400 ? 'bad_request' : code === 431 ? 'headers_too_large' : 'timeout', message: clientErrorText(err) } });
-      s.end(
-        `HTTP/1.1 ${code} ${code === 400 ? 'Bad Request' : code === 431 ? 'Request Header Fields Too Large' : 'Request Timeout'}\r\n` +
-          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
-    }
-    s.destroy();
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const route = routes.get(path);
-    const label = route ? path : 'other';
-    res.once('finish', () => opts.onRequest?.(label, res.statusCode));
+  async function handle(req: HttpRequest, caller: Caller): Promise<HttpResponse> {
+    const route = routes.get(req.path);
+    const label = route ? req.path : 'other';
+    let res: HttpResponse;
     try {
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > MAX_BODY_BYTES) {
-        res.setHeader('Connection', 'close');
-        sendError(res, 413, 'body_too_large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
-        req.destroy();
-        return;
-      }
-      if (!(await drainBody(req))) {
-        res.setHeader('Connection', 'close');
-        sendError(res, 413, 'body_too_large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
-        req.destroy();
-        return;
-      }
       if (!route) {
-        sendError(res, 404, 'not_found', `no route ${path}; routes: ${[...routes.keys()].join(', ')}`);
-        return;
+        res = errorResponse(404, 'not_found', `no route ${clipPath(req.path)}; routes: ${[...routes.keys()].join(', ')}`);
+      } else if (req.method !== route.method && !(route.method === 'GET' && req.method === 'HEAD')) {
+        res = errorResponse(405, 'method_not_allowed', `${req.path} accepts ${route.method}, not ${req.method}`, {
+          headers: { Allow: route.method === 'GET' ? 'GET, HEAD' : route.method },
+        });
+      } else {
+        res = await route.handle(req, caller);
       }
-      if (req.method !== route.method && !(route.method === 'GET' && req.method === 'HEAD')) {
-        res.setHeader('Allow', route.method === 'GET' ? 'GET, HEAD' : route.method);
-        sendError(res, 405, 'method_not_allowed', `${path} accepts ${route.method}, not ${req.method}`);
-        return;
-      }
-      await route.handle(req, res);
     } catch (e) {
-      logger.error({ err: e, route: path }, 'api handler failed');
-      if (!res.headersSent) sendError(res, 500, 'internal', messageOf(e));
-      else res.destroy();
+      logger.error({ err: e, route: req.path }, 'api handler failed');
+      res = errorResponse(500, 'internal', messageOf(e));
     }
+    opts.onRequest?.(label, res.status);
+    return res;
   }
 
+  const common = {
+    idleTimeoutMs: opts.idleTimeoutMs ?? 15000,
+    headersTimeoutMs: opts.headersTimeoutMs ?? 5000,
+    requestTimeoutMs: opts.requestTimeoutMs ?? 10000,
+    onError: (e: unknown) => logger.warn({ err: e }, 'api connection error'),
+  };
+  const servers: Record<Caller, Http1Server> = {
+    public: createHttp1Server({ ...common, maxConnections: opts.maxConnections ?? 256, handle: (r) => handle(r, 'public') }),
+    owner: createHttp1Server({ ...common, maxConnections: opts.maxOwnerConnections ?? 32, handle: (r) => handle(r, 'owner') }),
+  };
+  const bound: { path: string; caller: Caller }[] = [];
+
   return {
-    server,
     async listen(path: string): Promise<void> {
-      await prepareSocketPath(path);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(path, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      socketPath = path;
-      // Any local user may read status or ask for a reconcile (SPEC).
-      await chmod(path, 0o666);
-    },
-    async close(): Promise<void> {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of connections) s.destroy();
-      });
-      if (socketPath !== null) {
-        await unlink(socketPath).catch(() => undefined);
-        socketPath = null;
+      const targets: { path: string; caller: Caller }[] = [{ path, caller: 'public' }];
+      if (opts.ownerSocket !== false) targets.push({ path: ownerSocketPath(path), caller: 'owner' });
+      for (const t of targets) await prepareSocketPath(t.path);
+      try {
+        for (const t of targets) {
+          await listenWithMode(servers[t.caller].server, t.path, SOCKET_MODES[t.caller]);
+          bound.push(t);
+        }
+      } catch (e) {
+        await this.close();
+        throw e;
       }
     },
+    async close(): Promise<void> {
+      for (const caller of ['public', 'owner'] as const) {
+        const s = servers[caller];
+        if (s.server.listening) await new Promise<void>((resolve) => {
+          s.server.close(() => resolve());
+          s.destroyAll();
+        });
+      }
+      for (const b of bound.splice(0)) {
+        // Only our own socket: never a file something else put there since.
+        const st = await lstat(b.path).catch(() => null);
+        if (st?.isSocket()) await unlink(b.path).catch(() => undefined);
+      }
+    },
+    connections: () => ({ public: servers.public.connections(), owner: servers.owner.connections() }),
   };
 }
 
-/** Reads and discards the body; false when it exceeds MAX_BODY_BYTES (chunked uploads included). */
-function drainBody(req: IncomingMessage): Promise<boolean> {
-  return new Promise((resolve) => {
-    let size = 0;
-    let settled = false;
-    const finish = (ok: boolean): void => {
-      if (settled) return;
-      settled = true;
-      resolve(ok);
-    };
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        req.pause();
-        finish(false);
-      }
-    });
-    req.once('end', () => finish(true));
-    req.once('error', () => finish(false));
-    req.once('close', () => finish(size <= MAX_BODY_BYTES));
+/**
+ * Binds with the umask that gives the socket file `mode` at creation: no chmod by path after bind
+ * (a path can be swapped for a symlink between bind and chmod). net.Server binds synchronously
+ * inside listen(), so the umask is back before anything else runs; the mode is verified after.
+ */
+async function listenWithMode(server: Server, path: string, mode: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    server.once('error', onError);
+    const previous = process.umask(0o777 & ~mode);
+    try {
+      server.listen(path, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    } finally {
+      process.umask(previous);
+    }
   });
+  const st = await lstat(path);
+  if (!st.isSocket() || (st.mode & 0o777) !== mode) {
+    throw new Error(`the API socket ${path} was created with mode ${(st.mode & 0o777).toString(8)}, not ${mode.toString(8)}; refusing to serve on it`);
+  }
 }
 
-export function sendJson(res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body) + '\n';
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
+function json(code: number, body: SerializedJson | object): HttpResponse {
+  const bytes = body instanceof SerializedJson ? body.chunks : JSON.stringify(body) + '\n';
+  return { status: code, headers: { 'Content-Type': 'application/json' }, body: bytes };
 }
 
-function sendError(res: ServerResponse, code: number, name: string, message: string): void {
-  sendJson(res, code, { error: { code: name, message } });
+type ReportLike = Parameters<typeof reconcileBody>[0];
+
+function isReport(x: object): x is ReportLike {
+  const r = x as Partial<Record<keyof ReportLike, unknown>>;
+  return Array.isArray(r.aliases) && Array.isArray(r.hosts) && Array.isArray(r.changes) && Array.isArray(r.problems);
 }
 
-function clientErrorText(err: NodeJS.ErrnoException): string {
-  if (err.code === 'HPE_HEADER_OVERFLOW') return 'request headers too large';
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'request not completed in time';
-  return `malformed HTTP request (${err.code ?? err.message})`;
+function clipPath(p: string): string {
+  return p.length <= 100 ? p : `${p.slice(0, 99)}…`;
 }

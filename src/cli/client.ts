@@ -24,14 +24,45 @@ const REASONS: Record<string, string> = {
   ENOTSOCK: 'the path is not a socket',
 };
 
+/**
+ * Asks the daemon. The owner socket beside the public one (only the daemon's user, root, can
+ * connect) is tried first: there root's requests have their own connection slots and reconcile
+ * rate limit. Anyone else is refused by the kernel at once and uses the public socket. A connect
+ * error happens before anything is sent, so the retry never repeats a request.
+ */
 export function callDaemon<T = unknown>(
   socket: string,
   method: 'GET' | 'POST',
   path: string,
   timeoutMs = 10000,
 ): Promise<DaemonResponse<T>> {
+  // The same rule as ownerSocketPath (src/api/socket-path.ts), inlined: `status` must start fast.
+  const owner = socket.endsWith('.sock') ? `${socket.slice(0, -'.sock'.length)}.root.sock` : `${socket}.root`;
+  return requestOnce<T>(owner, socket, method, path, timeoutMs).catch((e: unknown) => {
+    if (e instanceof ConnectFailed) return requestOnce<T>(socket, socket, method, path, timeoutMs);
+    throw e;
+  });
+}
+
+class ConnectFailed extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function requestOnce<T>(
+  socketPath: string,
+  socket: string,
+  method: 'GET' | 'POST',
+  path: string,
+  timeoutMs: number,
+): Promise<DaemonResponse<T>> {
+  const first = socketPath !== socket;
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: socket, method, path, headers: { Accept: 'application/json', Host: 'localhost' } }, (res) => {
+    const req = request({ socketPath, method, path, headers: { Accept: 'application/json', Host: 'localhost' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', (e) => reject(new DaemonUnreachable(socket, e.message)));
@@ -56,7 +87,8 @@ export function callDaemon<T = unknown>(
     }, timeoutMs);
     req.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new DaemonUnreachable(socket, REASONS[e.code ?? ''] ?? e.message));
+      if (first && e.syscall === 'connect') reject(new ConnectFailed(e.code ?? '', e.message));
+      else reject(new DaemonUnreachable(socket, REASONS[e.code ?? ''] ?? e.message));
     });
     req.end();
   });

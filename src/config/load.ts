@@ -1,6 +1,7 @@
 // The whole config pipeline: for each file, permissions (StrictModes), bytes, YAML, shape; then the
 // rules across all files in order. Any error means no desired state at all: a config that is
-// partly wrong is never partly applied.
+// partly wrong is never partly applied. StrictModes comes first: a refused file is never opened,
+// so nothing it contains can appear in a message.
 import { resolve } from 'node:path';
 import type { DesiredState, Diagnostic } from '../model';
 import type { Runtime } from '../runtime';
@@ -9,7 +10,8 @@ import { overlayText, resolveConfigFiles, type ConfigOverlay } from './files';
 import { readConfigText } from './read';
 import { applyRules } from './rules';
 import { shapeDiagnostics } from './shape';
-import { unsafePermissions } from './strict-modes';
+import { configFileProblems, onlyNotAFile } from './strict-modes';
+import type { TrustProblem } from '../fs/trust';
 
 export interface LoadedConfig {
   files: string[];
@@ -18,7 +20,10 @@ export interface LoadedConfig {
 }
 
 export interface LoadOptions {
-  /** Refuse files (or their directories) writable by group/others; set when running as root. */
+  /**
+   * Refuse, before reading, files that anyone but root (or this process's user) could change or
+   * replace — the file, every directory up to /, every symlink on the way; set when running as root.
+   */
   strictModes: boolean;
   /** Mode bits mean nothing on Windows, so StrictModes is skipped there. */
   platform?: NodeJS.Platform;
@@ -35,12 +40,17 @@ export async function loadConfig(files: string[], opts: LoadOptions): Promise<Lo
   const docs: ConfigDocument[] = [];
   const seen = new Set<string>();
   const unique = files.filter((f) => !seen.has(resolve(f)) && seen.add(resolve(f)));
+  const trustCache = new Map<string, TrustProblem[]>();
 
   for (const file of unique) {
     const list: Diagnostic[] = [];
     perFile.set(file, list);
     if (opts.strictModes && platform !== 'win32') {
-      for (const message of await unsafePermissions(file)) list.push(diagnostic(file, FILE_START, 'error', message));
+      const problems = configFileProblems(file, { cache: trustCache });
+      if (!onlyNotAFile(problems)) {
+        for (const p of problems) list.push(diagnostic(file, FILE_START, 'error', p.message));
+        continue; // refused: not read, not parsed
+      }
     }
     const read = overlayText(opts.overlay, file) ?? (await readConfigText(file));
     if (!read.ok) {

@@ -6,6 +6,8 @@ import { statSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import cron, { type ScheduledTask } from 'node-cron';
 import { createApiServer, type ApiServer } from '../api/server';
+import { StatusCache } from '../api/status-cache';
+import type { FullStatus } from '../api/status-view';
 import type { LoadedConfig } from '../config';
 import { formatDiagnostic, type DesiredState } from '../model';
 import { createReconciler, type Reconciler } from '../reconcile/reconciler';
@@ -84,6 +86,9 @@ export class Daemon {
   private watchKey = '';
   private stopping = false;
   private readonly idleGc = new IdleCollector();
+  /** Bumped whenever status() (but `daemon`) may change: the API serialises once per version. */
+  private statusVersion = 0;
+  private readonly statusCache = new StatusCache({ version: () => this.statusVersion, status: () => this.status() });
 
   constructor(private readonly deps: DaemonDeps) {
     this.runtime = deps.runtime;
@@ -99,7 +104,7 @@ export class Daemon {
   async start(): Promise<void> {
     this.api = createApiServer({
       handlers: {
-        status: () => this.status(),
+        status: (query) => this.statusCache.render(query),
         health: () => this.health(),
         reconcile: () => this.trigger('api'),
         metrics: () => this.renderMetrics(),
@@ -209,6 +214,7 @@ export class Daemon {
     }
     // Taken after the load: the file list may have changed with it.
     this.lastFingerprint = this.configFingerprint();
+    this.statusVersion++;
     this.rearm();
   }
 
@@ -283,6 +289,7 @@ export class Daemon {
     }
     if (key !== null && report.result === 'ok') this.lastDesiredKey = key;
     this.lastReport = report;
+    this.statusVersion++;
     this.metrics.recordReconcile(report.trigger, report.result, report.durationMs, report.changes.length);
 
     const a = report.aliasesInSync;
@@ -319,7 +326,7 @@ export class Daemon {
     };
   }
 
-  status(): object {
+  status(): FullStatus {
     const r = this.lastReport;
     return {
       daemon: {

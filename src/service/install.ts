@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import type { CommandRunner, RunResult } from '../platform/types';
 import { defaultSocket } from '../runtime';
 import { waitForAnswer } from './ready';
+import { serviceCodeError } from './trust-check';
 import {
   LAUNCHD_LABEL,
   SYSTEMD_UNIT_NAME,
@@ -393,6 +394,9 @@ export async function installService(opts: ServiceOptions): Promise<ServiceOutco
   const pkg = opts.packageDir ?? packageRoot();
   return guard(session, async () => {
     await preflight(session);
+    // Root will run this at every boot: refuse code another user could change (src/service/trust-check.ts).
+    const untrusted = opts.activate ? serviceCodeError({ ...opts.paths, packageDir: pkg }) : null;
+    if (untrusted !== null) throw new StepError(untrusted);
     if (opts.platform === 'linux') {
       const unit = renderSystemdUnit(await template(systemdTemplatePath(pkg)), opts.paths);
       const written = await session.put(SYSTEMD_UNIT_PATH, unit);

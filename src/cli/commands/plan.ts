@@ -33,7 +33,7 @@ export function cannotPlan(report: ReconcileReport): boolean {
   return aliasesBlocked(report.aliasesInSync) || hostsBlocked(report.hostsInSync, report.hosts.length);
 }
 
-export type PrintOptions = Pick<RenderOptions, 'mode' | 'desiredHosts'> & Pick<SummaryOptions, 'configNote'>;
+export type PrintOptions = Pick<RenderOptions, 'mode' | 'desiredHosts' | 'aliasesTotal' | 'hostsTotal'> & Pick<SummaryOptions, 'configNote'>;
 
 /**
  * Prints a report the same way for plan, apply, down and reconcile: one JSON document, or text

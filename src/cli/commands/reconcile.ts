@@ -10,7 +10,11 @@ export interface ReconcileOptions {
   json?: boolean;
 }
 
-type Response = ReconcileReport & { config?: { valid: boolean; error: string | null; enforcing?: boolean } };
+// The daemon sends the first entries of each list and their counts (src/api/status-view.ts).
+type Response = ReconcileReport & {
+  config?: { valid: boolean; error: string | null; enforcing?: boolean };
+  summary?: { aliases: { total: number }; hosts: { total: number } };
+};
 
 export const run: CommandRun<ReconcileOptions> = async (ctx, opts) => {
   let res;
@@ -37,6 +41,8 @@ export const run: CommandRun<ReconcileOptions> = async (ctx, opts) => {
   // The daemon's verdict is about the config it enforces, which is not the one on disk then.
   printReport(ctx, report, Boolean(opts.json), undefined, {
     configNote: stale && report.config!.enforcing ? '(That is the last valid config: the one on disk is invalid and not applied.)' : undefined,
+    aliasesTotal: report.summary?.aliases.total,
+    hostsTotal: report.summary?.hosts.total,
   });
   return report.result === 'ok' && report.config?.valid !== false ? EXIT.OK : EXIT.FAILURE;
 };

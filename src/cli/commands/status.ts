@@ -2,7 +2,7 @@
 // answers and is not, 4 when it does not answer — then say so and show the local plan (what the
 // daemon would change), whatever the local config's state. Never needs root.
 import { EXIT } from '../../exit-codes';
-import type { AliasEntry, Change, HostEntry } from '../../model';
+import type { PageInfo, StatusDocument } from '../../api/status-view';
 import type { SyncVerdict } from '../../reconcile/types';
 import { callDaemon, DaemonUnreachable } from '../client';
 import type { CommandContext, CommandRun } from '../context';
@@ -12,32 +12,16 @@ export interface StatusOptions {
   json?: boolean;
 }
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-}
+export type { StatusDocument } from '../../api/status-view';
 
-export interface StatusDocument {
-  daemon: { version: string; pid: number; uptimeSeconds: number; reconciling?: boolean; hostsFile?: string; interface?: string };
-  /** `loading`: the first load has not finished (loopkeeperd has just started). */
-  config: { files: string[]; valid: boolean; error: string | null; warnings: string[]; errors?: string[]; enforcing?: boolean; loading?: boolean };
-  lastReconcile: { at: string; durationMs: number; trigger: string; result: string; changes: Change[]; problems: string[] } | null;
-  conditions: Condition[];
-  aliases: AliasEntry[];
-  hosts: HostEntry[];
-  changes: Change[];
-  drift: { repairs: number; lastAt: string | null };
-}
+/** Entries per page when --verbose reads every one (the daemon's PAGE_MAX). */
+const PAGE = 4096;
 
 export const run: CommandRun<StatusOptions> = async (ctx, opts) => {
   let doc: StatusDocument;
   try {
-    const res = await callDaemon<StatusDocument>(ctx.runtime.socket, 'GET', '/v1/status', 5000);
-    if (res.status !== 200) throw new DaemonUnreachable(ctx.runtime.socket, `unexpected answer ${res.status}`);
-    doc = res.body;
+    doc = await get<StatusDocument>(ctx, '/v1/status');
+    if (ctx.verbose) doc = await withEveryEntry(ctx, doc);
   } catch (e) {
     if (e instanceof DaemonUnreachable) return notRunning(ctx, e, Boolean(opts.json));
     throw e;
@@ -51,14 +35,42 @@ export const run: CommandRun<StatusOptions> = async (ctx, opts) => {
   return ready ? EXIT.OK : EXIT.FAILURE;
 };
 
+async function get<T>(ctx: CommandContext, path: string): Promise<T> {
+  const res = await callDaemon<T>(ctx.runtime.socket, 'GET', path, 5000);
+  if (res.status !== 200) throw new DaemonUnreachable(ctx.runtime.socket, `unexpected answer ${res.status} to GET ${path}`);
+  return res.body;
+}
+
+/** Reads every page of the lists the summary cut, and puts them in place of the first entries. */
+async function withEveryEntry(ctx: CommandContext, doc: StatusDocument): Promise<StatusDocument> {
+  const out = { ...doc };
+  for (const list of ['aliases', 'hosts'] as const) {
+    const total = doc.summary?.[list]?.total ?? doc[list].length;
+    if (total <= doc[list].length) continue;
+    const entries: unknown[] = [];
+    let next: string | null = `/v1/status?${list}=all&offset=0&limit=${PAGE}`;
+    // Each page returns at least one entry; the bound only guards against a daemon gone wrong.
+    for (let pages = 0; next !== null && pages <= total; pages++) {
+      const page: StatusDocument = await get<StatusDocument>(ctx, next);
+      const info: PageInfo | undefined = page.page;
+      entries.push(...page[list]);
+      next = info && info.returned > 0 ? info.next : null;
+    }
+    (out as Record<typeof list, unknown[]>)[list] = entries;
+    if (out.summary) out.summary = { ...out.summary, [list]: { ...out.summary[list], shown: entries.length } };
+  }
+  return out;
+}
+
 export function renderStatus(doc: StatusDocument, ctx: Pick<CommandContext, 'color' | 'runtime' | 'verbose'>): string {
   const paint = painter(ctx.color);
   let out = `loopkeeperd ${doc.daemon.version} (pid ${doc.daemon.pid}, up ${duration(doc.daemon.uptimeSeconds)})${doc.daemon.reconciling ? ', reconciling now' : ''}\n`;
-  out += `Config: ${doc.config.files.join(', ') || '(none)'} — ${configState(doc.config, paint)}\n`;
+  out += `Config: ${doc.config.files.join(', ') || '(none)'}${more(doc.config.filesTotal, doc.config.files.length, 'file')} — ${configState(doc.config, paint)}\n`;
   for (const w of doc.config.warnings) out += `  ${paint('yellow', 'warning')} ${w}\n`;
+  if (doc.config.warningsTotal) out += `  … and ${count(doc.config.warningsTotal - doc.config.warnings.length)} more warning(s): \`loopkeeper validate\` lists them\n`;
   const r = doc.lastReconcile;
   out += r
-    ? `Last reconcile: ${r.at} (${r.trigger}, ${r.result}, ${r.durationMs} ms, ${r.changes.length} change(s))\n`
+    ? `Last reconcile: ${r.at} (${r.trigger}, ${r.result}, ${r.durationMs} ms, ${r.changesTotal ?? r.changes.length} change(s))\n`
     : 'Last reconcile: none yet\n';
   out += `Drift repairs: ${doc.drift.repairs}${doc.drift.lastAt ? ` (last ${doc.drift.lastAt})` : ''}\n`;
   out += paint('bold', 'Conditions') + '\n';
@@ -74,8 +86,9 @@ export function renderStatus(doc: StatusDocument, ctx: Pick<CommandContext, 'col
     const c = doc.conditions.find((x) => x.type === type);
     return c ? { status: c.status as SyncVerdict['status'], reason: c.reason, message: c.message } : undefined;
   };
+  const problems = r?.problems ?? [];
   out += renderReport(
-    { aliases: doc.aliases, hosts: doc.hosts, changes: [], problems: r?.problems ?? [], dryRun: false, aliasesInSync: verdict('AliasesInSync'), hostsInSync: verdict('HostsInSync') },
+    { aliases: doc.aliases, hosts: doc.hosts, changes: [], problems, dryRun: false, aliasesInSync: verdict('AliasesInSync'), hostsInSync: verdict('HostsInSync') },
     // The daemon's paths, not this CLI's: they may differ (flags, environment).
     {
       color: ctx.color,
@@ -83,8 +96,12 @@ export function renderStatus(doc: StatusDocument, ctx: Pick<CommandContext, 'col
       interfaceName: doc.daemon.interface ?? ctx.runtime.interfaceName,
       hostsFile: doc.daemon.hostsFile ?? ctx.runtime.hostsFile,
       notObserved: r === null ? 'the first reconcile has not finished' : undefined,
+      aliasesTotal: doc.summary?.aliases.total,
+      hostsTotal: doc.summary?.hosts.total,
     },
   );
+  if (r?.problemsTotal) out += `  … and ${count(r.problemsTotal - problems.length)} more problem(s)\n`;
+  if (!ctx.verbose) out += cutLists(doc);
   return out;
 }
 
@@ -125,6 +142,30 @@ export function configState(config: StatusDocument['config'], paint: ReturnType<
   if (config.valid) return paint('green', 'valid');
   if (config.loading) return paint('yellow', 'being loaded (loopkeeperd has just started)');
   return paint('red', `invalid: ${config.error ?? 'no reason given'}`);
+}
+
+/** What the summary left out, with the counts per state and how to see everything. */
+function cutLists(doc: StatusDocument): string {
+  let out = '';
+  for (const [list, noun, key] of [['aliases', 'alias(es)', 'address'], ['hosts', 'host name(s)', 'name']] as const) {
+    const s = doc.summary?.[list];
+    if (!s || s.total <= doc[list].length) continue;
+    const states = Object.entries(s.byState).map(([k, n]) => `${count(n)} ${k}`).join(', ');
+    out += `${count(s.total - doc[list].length)} more ${noun} not listed (${count(s.total)} in all: ${states}); \`loopkeeper status --verbose\` lists every one\n`;
+    if (s.notPresentTotal > 0) {
+      const names = (s.notPresent as unknown as Record<string, string>[]).map((e) => e[key]);
+      out += `  not present: ${names.join(', ')}${s.notPresentTotal > names.length ? `, … (${count(s.notPresentTotal)} in all)` : ''}\n`;
+    }
+  }
+  return out;
+}
+
+function more(total: number | undefined, shown: number, noun: string): string {
+  return total !== undefined && total > shown ? ` and ${count(total - shown)} more ${noun}(s)` : '';
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
 }
 
 function duration(s: number): string {

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiServer, MAX_BODY_BYTES, type ApiServer } from '../../../src/api/server';
+import { ownerSocketPath } from '../../../src/api/socket-path';
 import { http, idle, raw } from '../../helpers/http-unix';
 
 const quiet = { warn: () => undefined, error: () => undefined };
@@ -47,10 +48,20 @@ describe('API server on a unix socket', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('creates the socket directory and a socket any local user may use (0666)', () => {
+  it('creates the socket directory, a socket any local user may use (0666) and the owner-only socket beside it (0600)', () => {
     const st = statSync(sock);
     expect(st.isSocket()).toBe(true);
     expect(st.mode & 0o777).toBe(0o666);
+    expect(ownerSocketPath(sock)).toBe(join(dir, 'run', 'loopkeeper.root.sock'));
+    const owner = statSync(ownerSocketPath(sock));
+    expect(owner.isSocket()).toBe(true);
+    expect(owner.mode & 0o777).toBe(0o600);
+    expect(owner.uid).toBe(process.geteuid!());
+  });
+
+  it('serves the same routes on the owner socket', async () => {
+    expect((await http(ownerSocketPath(sock), 'GET', '/v1/status')).json).toEqual({ ok: true });
+    expect((await http(ownerSocketPath(sock), 'POST', '/v1/reconcile')).status).toBe(200);
   });
 
   it('serves status, health, metrics and reconcile', async () => {
@@ -66,7 +77,16 @@ describe('API server on a unix socket', () => {
     const r = await http(sock, 'POST', '/v1/reconcile');
     expect(r.status).toBe(200);
     expect(r.json).toEqual({ result: 'ok', n: 1 });
-    expect((await http(sock, 'GET', '/v1/status?verbose=1')).status).toBe(200);
+  });
+
+  it('refuses unknown, repeated or malformed status parameters with a JSON 400 that names the accepted ones', async () => {
+    for (const q of ['verbose=1', 'aliases=some', 'aliases=all&hosts=all', 'aliases=all&aliases=all', 'offset=3', 'aliases=all&limit=0', 'aliases=all&limit=99999', 'aliases=all&offset=-1', `x${'y'.repeat(5000)}=1`]) {
+      const r = await http(sock, 'GET', `/v1/status?${q}`);
+      expect({ q: q.slice(0, 40), status: r.status, code: r.json?.error?.code }).toEqual({ q: q.slice(0, 40), status: 400, code: 'bad_query' });
+      expect(r.text.length).toBeLessThan(1000);
+    }
+    expect((await http(sock, 'GET', '/v1/status?verbose=1')).json.error.message).toMatch(/accepts aliases=all or hosts=all/);
+    expect((await http(sock, 'GET', '/v1/status?aliases=all&offset=0&limit=10')).status).toBe(200);
   });
 
   it('answers unknown routes 404 and wrong methods 405 with Allow, always as JSON', async () => {
@@ -98,6 +118,19 @@ describe('API server on a unix socket', () => {
     expect(small.status).toBe(200);
   });
 
+  it('takes no input on any route: a reconcile with a config-like body or query reconciles the daemon’s own state', async () => {
+    const seenArgs: unknown[][] = [];
+    await api.close();
+    api = createApiServer({
+      handlers: { status: () => ({}), health: () => ({ healthy: true, body: {} }), reconcile: async (...args: unknown[]) => (seenArgs.push(args), { result: 'ok' }), metrics: () => '' },
+      logger: quiet,
+    });
+    await api.listen(sock);
+    const r = await http(sock, 'POST', '/v1/reconcile?aliases=10.0.0.1', { body: 'version: 1\naliases: [10.0.0.1]\n', headers: { 'Content-Type': 'application/yaml' } });
+    expect(r.status).toBe(200);
+    expect(seenArgs).toEqual([[]]);
+  });
+
   it('rate-limits reconcile to a burst of 10, then 429 with Retry-After', async () => {
     const codes: number[] = [];
     for (let i = 0; i < 12; i++) codes.push((await http(sock, 'POST', '/v1/reconcile')).status);
@@ -108,6 +141,15 @@ describe('API server on a unix socket', () => {
     expect(limited.json.error.code).toBe('rate_limited');
     t += 1000;
     expect((await http(sock, 'POST', '/v1/reconcile')).status).toBe(200);
+  });
+
+  it('keeps a reconcile share for the owner socket: a flood on the public socket cannot make root get 429', async () => {
+    const publicCodes = await Promise.all(Array.from({ length: 30 }, () => http(sock, 'POST', '/v1/reconcile').then((r) => r.status)));
+    expect(publicCodes.filter((c) => c === 429).length).toBeGreaterThanOrEqual(20);
+    const owner = [];
+    for (let i = 0; i < 10; i++) owner.push((await http(ownerSocketPath(sock), 'POST', '/v1/reconcile')).status);
+    expect(owner).toEqual(Array(10).fill(200));
+    expect((await http(ownerSocketPath(sock), 'POST', '/v1/reconcile')).status).toBe(429); // its own bucket is bounded too
   });
 
   it('answers garbage bytes with a JSON 400 and keeps serving', async () => {
@@ -162,9 +204,10 @@ describe('API server on a unix socket', () => {
     expect(statSync(file).isFile()).toBe(true);
   });
 
-  it('removes its socket file on close', async () => {
+  it('removes its socket files on close', async () => {
     await api.close();
     expect(() => statSync(sock)).toThrow();
+    expect(() => statSync(ownerSocketPath(sock))).toThrow();
     api = createApiServer({ handlers: { status: () => ({}), health: () => ({ healthy: true, body: {} }), reconcile: async () => ({}), metrics: () => '' }, logger: quiet });
     await api.listen(sock);
   });

@@ -185,6 +185,10 @@ describe('every message says what is true', () => {
       hosts: [],
       changes: [],
       drift: { repairs: 0, lastAt: null },
+      summary: {
+        aliases: { total: 0, shown: 0, offset: 0, byState: {}, notPresent: [], notPresentTotal: 0, all: '/v1/status?aliases=all', owned: 0 },
+        hosts: { total: 0, shown: 0, offset: 0, byState: {}, notPresent: [], notPresentTotal: 0, all: '/v1/status?hosts=all' },
+      },
     };
     const text = renderStatus(doc, { color: false, runtime: { interfaceName: 'lo', hostsFile: '/etc/hosts' } as never });
     expect(text).toContain('Config: (none) — being loaded (loopkeeperd has just started)\n');
