@@ -24,6 +24,9 @@ export interface RenderOptions {
   /** Totals when the lists are a daemon's bounded summary (the entries are the first of them). */
   aliasesTotal?: number;
   hostsTotal?: number;
+  /** Entries of such a summary that are not in the lists, per state: counted in the "… and N more" line. */
+  aliasesUnlisted?: Readonly<Record<string, number>>;
+  hostsUnlisted?: Readonly<Record<string, number>>;
   /** Why the lists are empty when nothing was observed (e.g. the daemon's first reconcile is running). */
   notObserved?: string;
 }
@@ -175,9 +178,13 @@ interface Row {
   state: string;
 }
 
-/** At most MAX_ROWS rows, urgent ones first (in their order), then a line counting the rest by state. */
-function capped(rows: Row[], noun: { one: string; many: string }, verbose: boolean): string {
-  if (verbose || rows.length <= MAX_ROWS) return table(rows.map((r) => r.cells));
+/**
+ * At most MAX_ROWS rows, urgent ones first (in their order), then a line counting the rest by
+ * state — together with `unlisted`, the entries a bounded summary did not send at all.
+ */
+function capped(rows: Row[], noun: { one: string; many: string }, verbose: boolean, unlisted: Readonly<Record<string, number>> = {}): string {
+  const extra = Object.values(unlisted).reduce((n, k) => n + k, 0);
+  if (verbose || (rows.length <= MAX_ROWS && extra === 0)) return table(rows.map((r) => r.cells));
   const urgent = rows.filter((r) => r.urgent).length;
   let fine = Math.max(0, MAX_ROWS - urgent);
   let budget = MAX_ROWS;
@@ -191,7 +198,8 @@ function capped(rows: Row[], noun: { one: string; many: string }, verbose: boole
   const hidden = rows.filter((_, i) => !keep[i]);
   const byState = new Map<string, number>();
   for (const r of hidden) byState.set(r.state, (byState.get(r.state) ?? 0) + r.size);
-  const total = hidden.reduce((n, r) => n + r.size, 0);
+  for (const [state, n] of Object.entries(unlisted)) if (n > 0) byState.set(state, (byState.get(state) ?? 0) + n);
+  const total = hidden.reduce((n, r) => n + r.size, 0) + extra;
   const states = [...byState].map(([s, n]) => `${count(n)} ${s}`).join(', ');
   return table(shown.map((r) => r.cells)) + `  … and ${count(total)} more ${total === 1 ? noun.one : noun.many} (${states}); --verbose lists every one\n`;
 }
@@ -297,7 +305,7 @@ export function renderReport(report: ReportView, opts: RenderOptions): string {
   const aliasBlocked = aliasesBlocked(report.aliasesInSync) ? whyBlocked(report.aliasesInSync!, 'aliases', opts, report.dryRun) : null;
   out += paint('bold', `Aliases${opts.interfaceName ? ` on ${opts.interfaceName}` : ''}`) + ` (${count(aliasTotal)})`;
   out += aliasBlocked ? `: nothing can be ${verb} — ${aliasBlocked}\n` : '\n';
-  if (report.aliases.length > 0) out += capped(aliasRows(report.aliases, paint, verbose), { one: 'address', many: 'addresses' }, verbose);
+  if (report.aliases.length > 0) out += capped(aliasRows(report.aliases, paint, verbose), { one: 'address', many: 'addresses' }, verbose, opts.aliasesUnlisted);
   else if (opts.notObserved) out += `  not observed yet: ${opts.notObserved}\n`;
   else if (!aliasBlocked) out += down ? '  none that loopkeeper added\n' : '  none desired\n';
 
@@ -311,7 +319,7 @@ export function renderReport(report: ReportView, opts: RenderOptions): string {
   if (report.hosts.length > 0) {
     // A damaged block says the same long thing about every name: the heading and Problems say it once.
     const rows = hostRows(report.hosts, paint, hostsVerdict?.reason === 'BlockDamaged');
-    out += capped(rows, { one: 'name', many: 'names' }, verbose);
+    out += capped(rows, { one: 'name', many: 'names' }, verbose, opts.hostsUnlisted);
   } else if (fallbackNames.length > 0) {
     const why = report.dryRun ? 'cannot be planned' : 'not written';
     const rows = fallbackNames.map((h) => ({ cells: [paint('yellow', 'unknown'), h.name, h.addresses.join(' '), why], urgent: true, size: 1, state: 'unknown' }));
@@ -414,4 +422,15 @@ export function renderSummary(report: ReportView & Pick<ReconcileReport, 'result
   const done = n > 0 ? `${appliedSummary(report.changes)}; ` : 'nothing changed; ';
   const what = stuck.length > 0 ? `could not change ${stuck.join(' or ')}` : 'see the problems above';
   return paint(report.result === 'error' ? 'red' : 'yellow', `Finished with problems (${report.result}): ${done}${what}.`) + note + tail + '\n';
+}
+
+/**
+ * The entries of a bounded summary's list that `shown` does not hold, per state: the summary's
+ * counts for the whole list minus what was sent.
+ */
+export function unlistedByState(summary: { byState: Readonly<Record<string, number>> } | undefined, shown: readonly { state: string }[]): Record<string, number> {
+  if (!summary) return {};
+  const out: Record<string, number> = { ...summary.byState };
+  for (const e of shown) if (out[e.state] !== undefined) out[e.state] = Math.max(0, out[e.state]! - 1);
+  return out;
 }

@@ -6,7 +6,7 @@ import type { PageInfo, StatusDocument } from '../../api/status-view';
 import type { SyncVerdict } from '../../reconcile/types';
 import { callDaemon, DaemonUnreachable } from '../client';
 import type { CommandContext, CommandRun } from '../context';
-import { painter, renderReport, table } from '../render';
+import { painter, renderReport, table, unlistedByState } from '../render';
 
 export interface StatusOptions {
   json?: boolean;
@@ -98,6 +98,8 @@ export function renderStatus(doc: StatusDocument, ctx: Pick<CommandContext, 'col
       notObserved: r === null ? 'the first reconcile has not finished' : undefined,
       aliasesTotal: doc.summary?.aliases.total,
       hostsTotal: doc.summary?.hosts.total,
+      aliasesUnlisted: ctx.verbose ? undefined : unlistedByState(doc.summary?.aliases, doc.aliases),
+      hostsUnlisted: ctx.verbose ? undefined : unlistedByState(doc.summary?.hosts, doc.hosts),
     },
   );
   if (r?.problemsTotal) out += `  … and ${count(r.problemsTotal - problems.length)} more problem(s)\n`;
@@ -144,18 +146,20 @@ export function configState(config: StatusDocument['config'], paint: ReturnType<
   return paint('red', `invalid: ${config.error ?? 'no reason given'}`);
 }
 
-/** What the summary left out, with the counts per state and how to see everything. */
+/**
+ * The entries that need attention among those the summary did not send (the "… and N more" line
+ * counts them; this names them, so a missing alias is never hidden behind a count).
+ */
 function cutLists(doc: StatusDocument): string {
   let out = '';
-  for (const [list, noun, key] of [['aliases', 'alias(es)', 'address'], ['hosts', 'host name(s)', 'name']] as const) {
+  for (const [list, noun, key] of [['aliases', 'aliases', 'address'], ['hosts', 'host names', 'name']] as const) {
     const s = doc.summary?.[list];
-    if (!s || s.total <= doc[list].length) continue;
-    const states = Object.entries(s.byState).map(([k, n]) => `${count(n)} ${k}`).join(', ');
-    out += `${count(s.total - doc[list].length)} more ${noun} not listed (${count(s.total)} in all: ${states}); \`loopkeeper status --verbose\` lists every one\n`;
-    if (s.notPresentTotal > 0) {
-      const names = (s.notPresent as unknown as Record<string, string>[]).map((e) => e[key]);
-      out += `  not present: ${names.join(', ')}${s.notPresentTotal > names.length ? `, … (${count(s.notPresentTotal)} in all)` : ''}\n`;
-    }
+    if (!s || s.total <= doc[list].length || s.notPresentTotal === 0) continue;
+    const sent = new Set((doc[list] as unknown as Record<string, string>[]).map((e) => e[key]));
+    const names = (s.notPresent as unknown as Record<string, string>[]).map((e) => e[key]!).filter((n) => !sent.has(n));
+    if (names.length === 0) continue;
+    const rest = s.notPresentTotal > s.notPresent.length ? `, … (${count(s.notPresentTotal)} not present in all)` : '';
+    out += `Not present among the ${noun} not listed: ${names.join(', ')}${rest}\n`;
   }
   return out;
 }

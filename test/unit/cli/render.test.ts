@@ -196,4 +196,25 @@ describe('every message says what is true', () => {
     expect(text).toContain('Aliases on lo (0)\n  not observed yet: the first reconcile has not finished\n');
     expect(configState({ ...doc.config, loading: undefined, error: 'x.yaml:1:1: bad' }, painter(false))).toBe('invalid: x.yaml:1:1: bad');
   });
+
+  it('status of a bounded summary counts and names what the daemon did not send', () => {
+    const shown = Array.from({ length: 100 }, (_, i) => ({ address: `127.9.0.${i + 1}`, state: 'present' as const, owned: true, desired: true }));
+    const doc = {
+      daemon: { version: '0.1.0', pid: 7, uptimeSeconds: 5 },
+      config: { files: ['/etc/loopkeeper/loopkeeper.yaml'], valid: true, error: null, warnings: [] },
+      lastReconcile: null,
+      conditions: [],
+      aliases: shown,
+      hosts: [],
+      changes: [],
+      drift: { repairs: 0, lastAt: null },
+      summary: {
+        aliases: { total: 300, shown: 100, offset: 0, byState: { present: 299, missing: 1 }, notPresent: [{ address: '127.9.1.44', state: 'missing', owned: false, desired: true }], notPresentTotal: 1, all: '/v1/status?aliases=all', owned: 299 },
+        hosts: { total: 0, shown: 0, offset: 0, byState: {}, notPresent: [], notPresentTotal: 0, all: '/v1/status?hosts=all' },
+      },
+    } as unknown as StatusDocument;
+    const text = renderStatus(doc, { color: false, runtime: { interfaceName: 'lo', hostsFile: '/etc/hosts' } as never });
+    expect(text).toContain('Aliases on lo (300)\n  present  127.9.0.1–127.9.0.100 (100 addresses)  owned\n  … and 200 more addresses (199 present, 1 missing); --verbose lists every one\n');
+    expect(text).toContain('Not present among the aliases not listed: 127.9.1.44\n');
+  });
 });
