@@ -47,6 +47,8 @@ export interface DaemonDeps {
   reconcileRate?: number;
   /** Set false to skip file watching (tests of the loop alone). */
   watch?: boolean;
+  /** Called once the socket listens and after every reconcile (the metrics textfile); must not throw. */
+  onMetrics?: (event: 'started' | 'reconciled') => void;
 }
 
 export interface ConfigStatus {
@@ -120,6 +122,7 @@ export class Daemon {
       { socket: this.runtime.socket, hostsFile: this.runtime.hostsFile, stateDir: this.runtime.stateDir, interface: this.runtime.interfaceName, version: version() },
       'loopkeeperd started',
     );
+    this.deps.onMetrics?.('started');
     await this.trigger('startup');
   }
 
@@ -153,6 +156,7 @@ export class Daemon {
       report = await this.reconciler.reconcile(this.desired, { trigger });
     }
     this.record(report, triggers);
+    this.deps.onMetrics?.('reconciled');
     this.log.debug({ trigger, result: report.result, durationMs: report.durationMs }, 'reconcile finished');
     this.idleGc.touch();
     return { ...report, config: { ...this.config }, conditions: this.conditions.list() };

@@ -11,6 +11,7 @@ import { Daemon } from './daemon';
 import { createLogger, isLevel, LEVELS } from './log';
 import { SocketInUse } from '../api/socket-path';
 import { messageOf } from '../errors';
+import { checkTextfilePath, MetricsTextfile } from './metrics-textfile';
 
 const LEVEL_NAMES = Object.keys(LEVELS);
 
@@ -23,6 +24,11 @@ export async function main(argv: string[]): Promise<void> {
   program
     .option('--reconcile-rate <n>', 'POST /v1/reconcile requests allowed per second and in a burst', '10')
     .option('--log-level <level>', `one of ${LEVEL_NAMES.join(', ')}`, process.env.LOOPKEEPER_LOG_LEVEL ?? 'info')
+    .option(
+      '--metrics-textfile <path>',
+      'also write the /metrics text to PATH (atomically) at start-up and after every reconcile, for node_exporter\'s ' +
+        'textfile collector (e.g. /var/lib/prometheus/node-exporter/loopkeeper.prom; env LOOPKEEPER_METRICS_TEXTFILE)',
+    )
     .exitOverride();
   try {
     program.parse(argv);
@@ -30,7 +36,7 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = e instanceof CommanderError && e.exitCode === 0 ? 0 : 2;
     return;
   }
-  const opts = program.opts<RuntimeFlags & { logLevel: string; reconcileRate: string }>();
+  const opts = program.opts<RuntimeFlags & { logLevel: string; reconcileRate: string; metricsTextfile?: string }>();
   const reconcileRate = Number(opts.reconcileRate);
   if (!Number.isFinite(reconcileRate) || reconcileRate < 1) {
     process.stderr.write(`loopkeeperd: --reconcile-rate must be a number >= 1, not "${opts.reconcileRate}"\n`);
@@ -42,19 +48,32 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  // The variable serves systemd drop-ins (`Environment=`): overriding ExecStart= would repeat the
+  // node and daemon paths that `loopkeeper install` writes, and go stale when they change.
+  const textfileFlag = opts.metricsTextfile ?? (process.env.LOOPKEEPER_METRICS_TEXTFILE || undefined);
+  const textfileCheck = textfileFlag === undefined ? null : checkTextfilePath(textfileFlag);
+  if (textfileCheck !== null && !textfileCheck.ok) {
+    process.stderr.write(`loopkeeperd: ${textfileCheck.error}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const runtime = resolveRuntime(opts, process.env);
   // Synchronous writes: every line is out before an exit, and the daemon logs little.
   const logger = createLogger(opts.logLevel);
+  if (textfileCheck?.warning) logger.warn({ path: textfileCheck.path }, textfileCheck.warning);
   const strictModes = process.getuid?.() === 0;
   const loader = new ConfigLoaderProcess();
-  const daemon = new Daemon({
+  let textfile: MetricsTextfile | null = null;
+  const daemon: Daemon = new Daemon({
     runtime,
     logger,
     loadConfig: () => loader.load(runtime, { strictModes }),
     stopConfigLoader: () => loader.stop(),
     configWatchPaths: () => configWatchPaths(runtime),
     reconcileRate,
+    onMetrics: (event) => void textfile?.write(event),
   });
+  if (textfileCheck !== null) textfile = new MetricsTextfile(textfileCheck.path, () => daemon.renderMetrics(), logger);
 
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (kept running)'));
   const shutdown = (signal: string): void => {

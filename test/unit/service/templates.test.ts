@@ -77,7 +77,8 @@ describe('the systemd unit template', () => {
   it('is hardened: a narrow capability set, a read-only system except /etc, no new privileges', () => {
     expect(service.get('CapabilityBoundingSet')).toEqual(['CAP_NET_ADMIN CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE']);
     expect(service.get('ProtectSystem')).toEqual(['strict']);
-    expect(service.get('ReadWritePaths')).toEqual(['/etc']);
+    // and node_exporter's textfile directory (Debian's), only when it exists ("-"): --metrics-textfile.
+    expect(service.get('ReadWritePaths')).toEqual(['/etc', '-/var/lib/prometheus/node-exporter']);
     expect(service.get('ProtectHome')).toEqual(['true']);
     expect(service.get('NoNewPrivileges')).toEqual(['true']);
     expect(service.get('PrivateTmp')).toEqual(['true']);
