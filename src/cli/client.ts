@@ -1,6 +1,7 @@
 // The CLI's side of the socket API: one HTTP/1.1 request over the unix socket, JSON back.
 // Only node:http — `loopkeeper status` must start fast.
 import { request } from 'node:http';
+import { cliHint } from './hint';
 
 export class DaemonUnreachable extends Error {
   constructor(
@@ -17,12 +18,17 @@ export interface DaemonResponse<T = unknown> {
   body: T;
 }
 
-const REASONS: Record<string, string> = {
-  ENOENT: 'no socket there (is loopkeeperd running? `loopkeeper install` sets it up)',
+const REASONS: Record<string, string | (() => string)> = {
+  ENOENT: () => `no socket there (is loopkeeperd running? \`${cliHint('install', { sudo: true })}\` sets it up)`,
   ECONNREFUSED: 'nothing is listening (a stale socket: loopkeeperd stopped or crashed)',
   EACCES: 'permission denied on the socket',
   ENOTSOCK: 'the path is not a socket',
 };
+
+function reasonFor(code: string): string | undefined {
+  const reason = REASONS[code];
+  return typeof reason === 'function' ? reason() : reason;
+}
 
 /**
  * Asks the daemon. The owner socket beside the public one (only the daemon's user, root, can
@@ -88,7 +94,7 @@ function requestOnce<T>(
     req.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (first && e.syscall === 'connect') reject(new ConnectFailed(e.code ?? '', e.message));
-      else reject(new DaemonUnreachable(socket, REASONS[e.code ?? ''] ?? e.message));
+      else reject(new DaemonUnreachable(socket, reasonFor(e.code ?? '') ?? e.message));
     });
     req.end();
   });

@@ -9,6 +9,7 @@
 import type { AliasEntry, Change, DesiredHost, HostEntry } from '../model';
 import { parseIp, type ParsedIp } from '../net/ip';
 import type { ReconcileReport, SyncVerdict } from '../reconcile/types';
+import { cliHint } from './hint';
 
 export interface RenderOptions {
   color: boolean;
@@ -408,7 +409,7 @@ export function renderSummary(report: ReportView & Pick<ReconcileReport, 'result
       if (problems) return paint('yellow', 'No changes to make, but see the problems above.') + note + '\n';
       return paint('green', opts.mode === 'down' ? 'Nothing to remove: nothing loopkeeper added is left.' : 'No changes: the machine matches the config.') + note + '\n';
     }
-    const run = opts.mode === 'down' ? '`loopkeeper down`' : '`loopkeeper apply`';
+    const run = `\`${cliHint(opts.mode === 'down' ? 'down' : 'apply')}\``;
     return `Plan: ${summarizeChanges(report.changes)}. Run ${run} to make them.${problems ? ' See the problems above.' : ''}${note}\n`;
   }
 

@@ -16,6 +16,7 @@ import {
   type ServiceStep,
 } from './install';
 import { SYSTEMD_UNIT_NAME, packageRoot } from './templates';
+import { cliHint, invocationOf, realInvocationFacts, type Invocation } from '../cli/hint';
 
 export interface ServiceCommandOptions {
   root?: string;
@@ -45,10 +46,19 @@ export function shellWord(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The command line the user ran, as `sudo …` with the node binary's absolute path. */
+/** How the user ran this CLI (argv[1]), for the command lines hints print (src/cli/hint.ts). */
+function invocationFor(argv: readonly string[]): Invocation {
+  const facts = realInvocationFacts();
+  const script = argv[1];
+  return invocationOf({ ...facts, argv1: script, cliScript: script === undefined ? facts.cliScript : resolve(script) });
+}
+
+/**
+ * The command line the user ran, as `sudo …`: `sudo loopkeeper …` when that is on root's PATH and
+ * is this CLI, else with the node binary's and the script's absolute paths.
+ */
 export function sudoCommand(argv: readonly string[]): string {
-  const [, script, ...rest] = argv;
-  return ['sudo', process.execPath, ...(script === undefined ? [] : [script]), ...rest].map(shellWord).join(' ');
+  return [...invocationFor(argv).sudo, ...argv.slice(2)].map(shellWord).join(' ');
 }
 
 export function describeStep(step: ServiceStep): string {
@@ -102,7 +112,7 @@ export async function runServiceCommand(
     mode === 'install' ? await installService(common) : await uninstallService({ ...common, stateDir: ctx.runtime.stateDir });
   for (const step of outcome.steps) ctx.out(describeStep(step) + '\n');
   if (outcome.refused) {
-    ctx.err(`loopkeeper: ${mode} refused: ${outcome.error ?? 'unknown reason'}.\nNothing was written. ${foreground(common)}\n`);
+    ctx.err(`loopkeeper: ${mode} refused: ${outcome.error ?? 'unknown reason'}.\nNothing was written. ${foreground(common, invocationFor(ctx.argv))}\n`);
     return EXIT.FAILURE;
   }
   if (outcome.log) ctx.err(`The service's last log lines (${outcome.log.source}):\n${indent(outcome.log.text)}\n`);
@@ -123,11 +133,11 @@ function indent(text: string): string {
 }
 
 /** How to run loopkeeper without a service manager (SPEC "Services": install says so when it refuses). */
-function foreground(opts: ServiceOptions): string {
+function foreground(opts: ServiceOptions, how: Invocation): string {
   const run = ['sudo', opts.paths.node, opts.paths.daemon].map(shellWord).join(' ');
   return (
     `Run the daemon in the foreground instead (it keeps the aliases and /etc/hosts as declared until you stop it):\n  ${run}\n` +
-    'or apply the config once with `sudo loopkeeper apply`.'
+    `or apply the config once with \`${cliHint('apply', { sudo: true, how })}\`.`
   );
 }
 
@@ -158,7 +168,8 @@ function finishUninstall(ctx: CommandContext, platform: ServicePlatform, root: s
     ctx.err(`loopkeeper: uninstall failed: ${outcome.error}\n`);
     return EXIT.FAILURE;
   }
-  const leftovers = 'Aliases and the hosts block stay as they are: `loopkeeper down` removes them (run it before uninstalling next time).';
+  const down = cliHint('down', { sudo: true, how: invocationFor(ctx.argv) });
+  const leftovers = `Aliases and the hosts block stay as they are: \`${down}\` removes them (run it before uninstalling next time).`;
   if (outcome.nothingToRemove) {
     ctx.out(`loopkeeper is not installed here (${where} does not exist): there was nothing to remove.\n`);
     return EXIT.OK;

@@ -576,7 +576,7 @@ export async function uninstallService(opts: ServiceOptions & { stateDir: string
     }
     await removeConfig(session);
     const state = under(opts.root, opts.stateDir);
-    if (await lexists(state)) session.steps.push({ kind: 'kept', path: state, note: 'the ownership ledger and hosts backups; `loopkeeper down` uses them' });
+    if (await lexists(state)) session.steps.push({ kind: 'kept', path: state, note: 'the ownership ledger and hosts backups; the `down` command uses them' });
   }).then((outcome) => (!outcome.changed && outcome.ok ? { ...outcome, nothingToRemove: true } : outcome));
 }
 

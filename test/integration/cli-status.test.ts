@@ -66,10 +66,10 @@ describe('CLI without a daemon', () => {
     expect(r.stderr).toMatch(/nothing is listening/);
   });
 
-  it('reconcile: exit 4 and points to `loopkeeper apply`', () => {
+  it('reconcile: exit 4 and points to `apply`, named as the CLI was run', () => {
     const r = cli(['reconcile'], env);
     expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/not reachable[\s\S]*loopkeeper apply/);
+    expect(r.stderr).toMatch(/not reachable[\s\S]*\(to reconcile without the daemon: (node|\S+\/node) \S+\/dist\/cli\/main\.js apply\)/);
   });
 
   it('reconcile --json: one JSON document', () => {

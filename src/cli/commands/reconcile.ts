@@ -5,6 +5,7 @@ import type { ReconcileReport } from '../../reconcile/types';
 import { callDaemon, DaemonUnreachable } from '../client';
 import type { CommandRun } from '../context';
 import { printReport } from './plan';
+import { cliHint } from '../hint';
 
 export interface ReconcileOptions {
   json?: boolean;
@@ -23,7 +24,7 @@ export const run: CommandRun<ReconcileOptions> = async (ctx, opts) => {
   } catch (e) {
     if (e instanceof DaemonUnreachable) {
       if (opts.json) ctx.out(JSON.stringify({ reachable: false, error: e.message }, null, 2) + '\n');
-      ctx.err(`loopkeeper: ${e.message}\n  (to reconcile without the daemon: loopkeeper apply)\n`);
+      ctx.err(`loopkeeper: ${e.message}\n  (to reconcile without the daemon: ${cliHint('apply')})\n`);
       return EXIT.UNREACHABLE;
     }
     throw e;

@@ -3,6 +3,7 @@
 // every 127.x address binds even without an alias (127/8 is routed to lo whole).
 import type { CheckResult, DoctorCheck, DoctorSeams } from '../types';
 import { errorCode, firstLines, mapLimit, needsConfig, plural, resultOf } from '../util';
+import { cliHint } from '../../cli/hint';
 
 const self = { id: 'aliases-bindable', title: 'aliases bindable' };
 
@@ -29,7 +30,7 @@ export async function checkAliasesBindable(seams: Pick<DoctorSeams, 'bind'>, ali
     'fail',
     `${count(failed.length)} of ${plural(aliases.length, 'desired alias', 'desired aliases')} cannot be bound:\n` +
       firstLines(failed.map((f) => `${f.address}: ${f.error}${EXPLAIN[f.error] ? ` (${EXPLAIN[f.error]})` : ''}`)),
-    { hints: ['the daemon adds missing aliases; once without it: `sudo loopkeeper apply`'], data: { failed } },
+    { hints: [`the daemon adds missing aliases; once without it: \`${cliHint('apply', { sudo: true })}\``], data: { failed } },
   );
 }
 

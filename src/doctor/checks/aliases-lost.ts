@@ -2,6 +2,7 @@
 // missing from the interface mean the daemon has not run since boot (or failed to).
 import type { CheckResult, DoctorCheck, DoctorSeams } from '../types';
 import { firstLines, needsConfig, plural, resultOf } from '../util';
+import { cliHint } from '../../cli/hint';
 
 const self = { id: 'aliases-lost', title: 'aliases since boot' };
 
@@ -31,8 +32,8 @@ export function checkAliasesLost(
     {
       hints: [
         daemonReachable
-          ? 'the daemon runs but has not added them: `loopkeeper status` says why'
-          : 'the daemon is not running, so nothing restores them at boot: `sudo loopkeeper install`',
+          ? `the daemon runs but has not added them: \`${cliHint('status')}\` says why`
+          : `the daemon is not running, so nothing restores them at boot: \`${cliHint('install', { sudo: true })}\``,
       ],
       data: { missing },
     },

@@ -3,6 +3,7 @@
 import { formatDiagnostic } from '../../model';
 import type { CheckResult, DoctorCheck, LoadedConfigView } from '../types';
 import { firstLines, plural, resultOf } from '../util';
+import { cliHint } from '../../cli/hint';
 
 const self = { id: 'config', title: 'config' };
 
@@ -17,7 +18,7 @@ export function judgeConfig(config: LoadedConfigView): CheckResult {
       errors.length > 0
         ? `${plural(errors.length, 'error')} (the daemon refuses this config and keeps the last valid one):\n` + firstLines(errors.map(formatDiagnostic))
         : 'the config could not be loaded',
-      { hints: ['`loopkeeper validate` lists every problem with its location'], data },
+      { hints: [`\`${cliHint('validate')}\` lists every problem with its location`], data },
     );
   }
   const d = config.desired;

@@ -4,9 +4,11 @@
 // when something the config asks for is missing.
 import type { CheckResult, DaemonAnswer, DoctorCheck, MachinePlanView } from '../types';
 import { messageOf, plural, resultOf } from '../util';
+import { cliHint } from '../../cli/hint';
 
 const self = { id: 'daemon', title: 'daemon' };
-const INSTALL = '`sudo loopkeeper install` runs it as a service (`sudo loopkeeper apply` applies the config once without it)';
+const INSTALL = (): string =>
+  `\`${cliHint('install', { sudo: true })}\` runs it as a service (\`${cliHint('apply', { sudo: true })}\` applies the config once without it)`;
 
 /** What the config asks for that the machine lacks: desired aliases not present, names not in the block. */
 export function missingParts(machine: MachinePlanView): { aliases: number; hosts: number } {
@@ -22,7 +24,7 @@ export function judgeDaemon(answer: DaemonAnswer, socket: string, machine: Machi
     if (answer.status === 200) return resultOf(self, 'ok', `answers on ${socket}; the last reconcile converged`, { data: { socket, status: 200 } });
     const why = answer.status === 503 ? 'the last reconcile did not converge' : `GET /v1/health answered HTTP ${answer.status}`;
     return resultOf(self, 'warn', `answers on ${socket}, but ${why}`, {
-      hints: ['`loopkeeper status` shows what is out of sync and why'],
+      hints: [`\`${cliHint('status')}\` shows what is out of sync and why`],
       data: { socket, status: answer.status },
     });
   }
@@ -36,11 +38,11 @@ export function judgeDaemon(answer: DaemonAnswer, socket: string, machine: Machi
         : answer.code === 'ETIMEDOUT'
           ? `${socket} did not answer within 1 s`
           : `cannot reach ${socket}: ${answer.message}`;
-    return resultOf(self, 'fail', detail, { hints: ['`loopkeeper status` says more; the service log has the daemon\'s side'], data });
+    return resultOf(self, 'fail', detail, { hints: [`\`${cliHint('status')}\` says more; the service log has the daemon's side`], data });
   }
   const notRunning = `not running: nothing listens on ${socket}`;
   if ('unknown' in machine) {
-    return resultOf(self, 'warn', `${notRunning}; whether the machine matches the config cannot be judged: ${machine.unknown}`, { hints: [INSTALL], data });
+    return resultOf(self, 'warn', `${notRunning}; whether the machine matches the config cannot be judged: ${machine.unknown}`, { hints: [INSTALL()], data });
   }
   const missing = missingParts(machine);
   if (missing.aliases + missing.hosts > 0) {
@@ -49,14 +51,14 @@ export function judgeDaemon(answer: DaemonAnswer, socket: string, machine: Machi
       missing.hosts > 0 ? `${plural(missing.hosts, 'host name')} not in the managed block` : '',
     ].filter(Boolean);
     return resultOf(self, 'fail', `${notRunning}, and the machine does not match the config: ${what.join(', ')}`, {
-      hints: [INSTALL, '`loopkeeper plan` shows every difference'],
+      hints: [INSTALL(), `\`${cliHint('plan')}\` shows every difference`],
       data: { ...data, missing },
     });
   }
   const after = platform === 'darwin' ? ', and lo0 loses its aliases at the next reboot' : '';
   const removals = machine.changes.filter((c) => c.action === 'remove').length;
   const extra = removals > 0 ? `; ${plural(removals, 'entry', 'entries')} no longer desired would be removed` : '';
-  return resultOf(self, 'warn', `${notRunning}; the machine matches the config now, but nothing repairs drift${after}${extra}`, { hints: [INSTALL], data });
+  return resultOf(self, 'warn', `${notRunning}; the machine matches the config now, but nothing repairs drift${after}${extra}`, { hints: [INSTALL()], data });
 }
 
 export const check: DoctorCheck = {

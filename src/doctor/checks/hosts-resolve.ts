@@ -6,6 +6,7 @@ import type { DesiredHost } from '../../model';
 import { explainOrder, type SortPolicy } from '../address-order';
 import type { CheckResult, DoctorCheck, DoctorSeams } from '../types';
 import { errorCode, firstLines, mapLimit, needsConfig, plural, resultOf } from '../util';
+import { cliHint } from '../../cli/hint';
 
 const self = { id: 'hosts-resolve', title: 'hosts resolve' };
 
@@ -87,7 +88,7 @@ export async function checkHostsResolve(seams: Pick<DoctorSeams, 'lookup'>, host
   }
   const lines = [...bad, ...odd].map(describe);
   const hints: string[] = [];
-  if (bad.length > 0) hints.push('`loopkeeper status` shows whether the hosts block is written; a shadowing line earlier in the hosts file wins');
+  if (bad.length > 0) hints.push(`\`${cliHint('status')}\` shows whether the hosts block is written; a shadowing line earlier in the hosts file wins`);
   if (odd.some((r) => r.resolved.some((a) => !r.desired.includes(a)))) {
     hints.push('an address the config does not declare comes from another line of the hosts file or from DNS');
   }

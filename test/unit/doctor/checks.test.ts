@@ -12,6 +12,7 @@ import { checkHostsResolve, judgeResolution } from '../../../src/doctor/checks/h
 import { checkLocalhost } from '../../../src/doctor/checks/localhost';
 import type { DoctorSeams } from '../../../src/doctor/types';
 import { desired, errno, fakeContext, fakeSeams } from './fakes';
+import { cliHint } from '../../../src/cli/hint';
 
 /** The daemon check as `runDoctor` runs it, at `socket`. */
 function checkDaemon(seams: DoctorSeams, socket: string) {
@@ -66,7 +67,7 @@ describe('daemon check', () => {
     for (const code of ['ENOENT', 'ECONNREFUSED']) {
       const r = await checkDaemon(fakeSeams({ ...gone(code), ...config(desired({ aliases: ['127.0.0.2'] })) }), '/run/x.sock');
       expect(r).toMatchObject({ status: 'warn', detail: 'not running: nothing listens on /run/x.sock; the machine matches the config now, but nothing repairs drift' });
-      expect(r.hints?.[0]).toMatch(/sudo loopkeeper install/);
+      expect(r.hints?.[0]).toContain(`\`${cliHint('install', { sudo: true })}\` runs it as a service`);
     }
   });
 
@@ -381,7 +382,7 @@ describe('macOS: symlinked hosts file, file flags, aliases lost since boot', () 
     const r = checkAliasesLost(seams, 'lo0', ['127.0.0.2', '127.0.0.3'], false);
     expect(r.status).toBe('fail');
     expect(r.detail).toBe('1 of 2 desired aliases missing from lo0 (booted 2 h ago; lo0 aliases do not survive a reboot):\n127.0.0.3');
-    expect(r.hints?.[0]).toMatch(/sudo loopkeeper install/);
+    expect(r.hints?.[0]).toContain(`\`${cliHint('install', { sudo: true })}\``);
     expect(checkAliasesLost(seams, 'lo0', ['127.0.0.2'], true).status).toBe('ok');
     expect(checkAliasesLost(fakeSeams({ interfaceAddresses: () => null }), 'lo9', [], true).status).toBe('fail');
   });
