@@ -4,74 +4,30 @@
 // package uses /var/lib/prometheus/node-exporter). Fleets that scrape node_exporter then see every
 // machine's loopkeeper health without a new scrape target.
 //
-// Atomic: a temp file in the same directory (its name does not end in `.prom`, so the collector
-// never reads it half-written), filled, fsynced, renamed over PATH. A scrape sees the old text or
-// the new one. A failure never stops the daemon: it is logged (once per distinct cause, with what
-// to do) and the next reconcile tries again.
-//
-// The writer is local to this module: the project's shared atomic writer (src/fs/atomic.ts) was
-// not on main yet. Its temp names follow the same pattern (`.loopkeeper-tmp-PID-HEX`), so moving
-// this onto it later changes no file name anyone sees.
-import { randomBytes } from 'node:crypto';
-import * as nodeFs from 'node:fs';
+// Atomic, through the project's one writer (src/fs/atomic.ts): a temp file in the same directory
+// (`.loopkeeper-tmp-PID-HEX`: not a `*.prom` name, so the collector never reads it half-written),
+// filled, fsynced, renamed over PATH. A scrape sees the old text or the new one. A failure never
+// stops the daemon: it is logged (once per distinct cause, with what to do) and the next
+// reconcile tries again.
+import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { removeStaleTemps, writeFileAtomic } from '../fs/atomic';
+import { codeOf, realFs, type FileSystem } from '../fs/seam';
 import type { DaemonLogger } from './daemon';
 
 /** Debian's node_exporter reads this directory (`--collector.textfile.directory`); the unit allows it. */
 export const NODE_EXPORTER_TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
-export const TEMP_PREFIX = '.loopkeeper-tmp-';
-const TEMP_NAME = /^\.loopkeeper-tmp-(\d+)-[0-9a-f]+$/;
-
-/** The file operations the writer needs (tests pass a faulty one). */
-export type TextfileFs = Pick<
-  typeof nodeFs,
-  'openSync' | 'writeSync' | 'fchmodSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'unlinkSync' | 'readdirSync' | 'statSync'
->;
-
-/**
- * Writes `content` to `path` through a temp file beside it and a rename. The temp file is created
- * exclusively and without following a symlink planted under its (random) name; on any failure it
- * is removed and the target is left as it was.
- */
-export function writeFileAtomicSync(path: string, content: string, mode = 0o644, fs: TextfileFs = nodeFs): void {
-  const tmp = join(dirname(path), `${TEMP_PREFIX}${process.pid}-${randomBytes(8).toString('hex')}`);
-  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = nodeFs.constants;
-  const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
-  let renamed = false;
-  try {
-    const bytes = Buffer.from(content, 'utf8');
-    for (let off = 0; off < bytes.length; ) off += fs.writeSync(fd, bytes, off, bytes.length - off);
-    fs.fchmodSync(fd, mode); // the umask may have narrowed it; node_exporter runs as another user
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, path);
-    renamed = true;
-  } finally {
-    if (!renamed) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* already closed */
-      }
-      try {
-        fs.unlinkSync(tmp);
-      } catch {
-        /* never created or already gone */
-      }
-    }
-  }
-}
 
 export type TextfileCheck = { ok: true; path: string; warning?: string } | { ok: false; error: string };
 
 /** Checks the flag's value at start-up: an absolute file path (relative ones resolve against the cwd). */
-export function checkTextfilePath(value: string, fs: Pick<TextfileFs, 'statSync'> = nodeFs, cwd = process.cwd()): TextfileCheck {
+export function checkTextfilePath(value: string, stat: (p: string) => { isDirectory(): boolean } = statSync, cwd = process.cwd()): TextfileCheck {
   if (value.trim() === '') return { ok: false, error: '--metrics-textfile needs a file path, e.g. /var/lib/prometheus/node-exporter/loopkeeper.prom' };
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) return { ok: false, error: `--metrics-textfile contains a control character: ${JSON.stringify(value)}` };
   const path = resolve(cwd, value);
   try {
-    if (fs.statSync(path).isDirectory()) {
+    if (stat(path).isDirectory()) {
       return { ok: false, error: `--metrics-textfile ${path} is a directory: give a file in it, e.g. ${join(path, 'loopkeeper.prom')}` };
     }
   } catch {
@@ -114,22 +70,26 @@ export class MetricsTextfile {
     readonly path: string,
     private readonly render: () => string,
     private readonly log: DaemonLogger,
-    private readonly fs: TextfileFs = nodeFs,
-    private readonly alive: (pid: number) => boolean = pidAlive,
+    private readonly fs: FileSystem = realFs,
   ) {}
 
   /** Writes the current metrics. Never throws: a failure is logged and the next write tries again. */
   write(event: 'started' | 'reconciled'): boolean {
     try {
-      if (this.written === 0 && this.failing === null) this.removeDebris();
-      writeFileAtomicSync(this.path, this.render(), 0o644, this.fs);
+      if (this.written === 0 && this.failing === null) {
+        // Temp files of a loopkeeperd that died mid-write (their pid is gone).
+        const removed = removeStaleTemps(dirname(this.path), Date.now(), this.fs);
+        if (removed > 0) this.log.info({ dir: dirname(this.path), removed }, 'removed temp files an earlier loopkeeperd left');
+      }
+      // No owner kept: a file someone else made there is replaced by one root owns, 0644.
+      writeFileAtomic(this.path, this.render(), { mode: 0o644, keepOwner: false, fs: this.fs });
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
+      const code = codeOf(e) || undefined;
       const message = typeof (e as Error)?.message === 'string' ? (e as Error).message : String(e);
-      // The cause, not the message: that names the temp file, which is new every time.
+      // The cause, not the message: that may name the temp file, which is new every time.
       const cause = code ?? message;
       if (cause !== this.failing) {
-        this.log.error({ path: this.path, event, code, advice: adviceFor(code, this.path) }, `could not write the metrics textfile: ${message}`);
+        this.log.error({ path: this.path, event, code, advice: adviceFor(code, this.path) }, `metrics textfile: ${message}`);
       } else {
         this.log.debug({ path: this.path, event, code }, 'could not write the metrics textfile (same error as before)');
       }
@@ -141,37 +101,5 @@ export class MetricsTextfile {
     this.failing = null;
     this.written += 1;
     return true;
-  }
-
-  /** Temp files a loopkeeperd that died mid-write left beside the target (their pid is gone). */
-  private removeDebris(): void {
-    const dir = dirname(this.path);
-    let names: string[];
-    try {
-      names = this.fs.readdirSync(dir);
-    } catch {
-      return; // the write below reports what is wrong with the directory
-    }
-    for (const name of names) {
-      const m = TEMP_NAME.exec(name);
-      if (!m || this.alive(Number(m[1]))) continue;
-      try {
-        this.fs.unlinkSync(join(dir, name));
-        this.log.info({ path: join(dir, name) }, 'removed a temp file an earlier loopkeeperd left');
-      } catch {
-        /* somebody else removed it */
-      }
-    }
-  }
-}
-
-/** Whether a process with this pid runs (before our first write, a temp file with our own pid is an earlier one's). */
-function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,54 +1,18 @@
-// The metrics textfile writer: atomic replacement, what a failure leaves (nothing), the flag's
-// checks, logging once per cause with advice, and the daemon's hook (once the socket listens, then
-// after every reconcile).
+// The metrics textfile writer (on the shared atomic writer, src/fs/atomic.ts): replacement by
+// rename, what a failure leaves (the old file, no temp file), the flag's checks, logging once per
+// cause with advice, and the daemon's hook (once the socket listens, then after every reconcile).
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../../../src/config';
 import { Daemon } from '../../../src/daemon/daemon';
-import {
-  adviceFor,
-  checkTextfilePath,
-  MetricsTextfile,
-  NODE_EXPORTER_TEXTFILE_DIR,
-  writeFileAtomicSync,
-  type TextfileFs,
-} from '../../../src/daemon/metrics-textfile';
+import { adviceFor, checkTextfilePath, MetricsTextfile, NODE_EXPORTER_TEXTFILE_DIR } from '../../../src/daemon/metrics-textfile';
 import { DEFAULT_SETTINGS } from '../../../src/model';
 import type { Reconciler } from '../../../src/reconcile/reconciler';
 import { resolveRuntime } from '../../../src/runtime';
-
-function errno(code: string, syscall: string, path: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${code}: failed, ${syscall} '${path}'`), { code, syscall, path });
-}
-
-/** node:fs with one operation failing (once, or always). */
-function faulty(op: keyof TextfileFs, code: string, times = Infinity): TextfileFs & { calls: string[] } {
-  let left = times;
-  const calls: string[] = [];
-  const wrap = <K extends keyof TextfileFs>(name: K): TextfileFs[K] =>
-    ((...args: unknown[]) => {
-      calls.push(name);
-      if (name === op && left > 0) {
-        left -= 1;
-        throw errno(code, name, String(args[0]));
-      }
-      return (fs[name] as (...a: unknown[]) => unknown)(...args);
-    }) as TextfileFs[K];
-  return {
-    calls,
-    openSync: wrap('openSync'),
-    writeSync: wrap('writeSync'),
-    fchmodSync: wrap('fchmodSync'),
-    fsyncSync: wrap('fsyncSync'),
-    closeSync: wrap('closeSync'),
-    renameSync: wrap('renameSync'),
-    unlinkSync: wrap('unlinkSync'),
-    readdirSync: wrap('readdirSync'),
-    statSync: wrap('statSync'),
-  } as TextfileFs & { calls: string[] };
-}
+import { faultyFs } from '../../helpers/faulty-fs';
 
 interface Line {
   level: string;
@@ -61,18 +25,25 @@ function recorder(): { lines: Line[]; log: { debug: (o: object, m: string) => vo
   return { lines, log: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
-describe('writeFileAtomicSync', () => {
+/** A pid that is certainly not running now: a child that has exited. */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+}
+
+describe('MetricsTextfile writes', () => {
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'lk-textfile-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const quiet = recorder().log;
 
-  it('replaces the file by rename (a new inode), mode 0644 whatever the umask, and leaves no temp file', () => {
+  it('replace the file by rename (a new inode), mode 0644 whatever the umask, and leave no temp file', () => {
     const target = join(dir, 'loopkeeper.prom');
-    writeFileSync(target, 'old\n');
+    writeFileSync(target, 'old\n', { mode: 0o600 });
     const before = statSync(target).ino;
     const umask = process.umask(0o077);
     try {
-      writeFileAtomicSync(target, 'loopkeeper_up 1\n');
+      expect(new MetricsTextfile(target, () => 'loopkeeper_up 1\n', quiet).write('started')).toBe(true);
     } finally {
       process.umask(umask);
     }
@@ -82,73 +53,55 @@ describe('writeFileAtomicSync', () => {
     expect(readdirSync(dir)).toEqual(['loopkeeper.prom']);
   });
 
-  it('writes large text completely (a write may take only part of the buffer)', () => {
-    const target = join(dir, 'big.prom');
-    const text = 'x'.repeat(3 * 1024 * 1024) + '\n';
-    let partial = 0;
-    const shortWrites: TextfileFs = {
-      ...fs,
-      writeSync: ((fd: number, buf: Buffer, off: number, len: number) => {
-        partial += 1;
-        return fs.writeSync(fd, buf, off, Math.min(len, 65536));
-      }) as TextfileFs['writeSync'],
-    };
-    writeFileAtomicSync(target, text, 0o644, shortWrites);
-    expect(readFileSync(target, 'utf8')).toBe(text);
-    expect(partial).toBeGreaterThan(1);
+  it('replace a symlink at PATH instead of writing through it', () => {
+    const elsewhere = join(dir, 'elsewhere');
+    writeFileSync(elsewhere, 'not yours\n');
+    fs.symlinkSync(elsewhere, join(dir, 'lk.prom'));
+    expect(new MetricsTextfile(join(dir, 'lk.prom'), () => 'loopkeeper_up 1\n', quiet).write('started')).toBe(true);
+    expect(readFileSync(elsewhere, 'utf8')).toBe('not yours\n');
+    expect(fs.lstatSync(join(dir, 'lk.prom')).isSymbolicLink()).toBe(false);
   });
 
   it.each([
-    ['writeSync', 'ENOSPC'],
-    ['fsyncSync', 'EIO'],
-    ['renameSync', 'EXDEV'],
-  ] as const)('when %s fails (%s): the old file stays byte for byte and the temp file is removed', (op, code) => {
+    ['write', 'ENOSPC'],
+    ['fsync', 'EIO'],
+    ['rename', 'EXDEV'],
+  ] as const)('when %s fails (%s): the old file stays byte for byte, no temp file is left, the error is logged with advice', (op, code) => {
     const target = join(dir, 'loopkeeper.prom');
     writeFileSync(target, 'old\n');
-    const f = faulty(op, code);
-    expect(() => writeFileAtomicSync(target, 'new\n', 0o644, f)).toThrow(new RegExp(code));
+    const { lines, log } = recorder();
+    const t = new MetricsTextfile(target, () => 'new\n', log, faultyFs([{ op, code, path: (p) => p.includes('.loopkeeper-tmp-') || op === 'rename' }]));
+    expect(t.write('reconciled')).toBe(false);
     expect(readFileSync(target, 'utf8')).toBe('old\n');
     expect(readdirSync(dir)).toEqual(['loopkeeper.prom']);
-    expect(f.calls).toContain('unlinkSync');
-  });
-
-  it('never follows or reuses a file planted under the temp name (O_EXCL | O_NOFOLLOW)', () => {
-    const target = join(dir, 'loopkeeper.prom');
-    const planted: string[] = [];
-    const planting: TextfileFs = {
-      ...fs,
-      openSync: ((p: string, flags: number, mode: number) => {
-        fs.symlinkSync('/etc/passwd', p);
-        planted.push(p);
-        return fs.openSync(p, flags, mode);
-      }) as TextfileFs['openSync'],
-    };
-    expect(() => writeFileAtomicSync(target, 'x\n', 0o644, planting)).toThrow(/EEXIST/);
-    expect(planted[0]).toMatch(/\/\.loopkeeper-tmp-\d+-[0-9a-f]{16}$/);
-    // The planted link is somebody else's: left alone, and nothing was written through it.
-    expect(fs.readlinkSync(planted[0]!)).toBe('/etc/passwd');
-    expect(fs.existsSync(target)).toBe(false);
+    expect(lines).toEqual([
+      {
+        level: 'error',
+        obj: expect.objectContaining({ code, path: target, advice: expect.any(String) }),
+        msg: expect.stringMatching(new RegExp(`^metrics textfile: cannot write ${target}: .*\\b${code}\\b`)),
+      },
+    ]);
   });
 });
 
 describe('checkTextfilePath', () => {
   it('resolves a relative path against the working directory', () => {
-    expect(checkTextfilePath('m/loopkeeper.prom', fs, '/var/lib')).toEqual({ ok: true, path: '/var/lib/m/loopkeeper.prom' });
+    expect(checkTextfilePath('m/loopkeeper.prom', fs.statSync, '/var/lib')).toEqual({ ok: true, path: '/var/lib/m/loopkeeper.prom' });
   });
 
   it('refuses an empty value, control characters and a directory, saying what to give instead', () => {
-    expect(checkTextfilePath('', fs)).toEqual({ ok: false, error: expect.stringMatching(/needs a file path, e\.g\. \/var\/lib\/prometheus/) });
-    expect(checkTextfilePath('/x/a\nb.prom', fs)).toEqual({ ok: false, error: expect.stringMatching(/control character/) });
+    expect(checkTextfilePath('')).toEqual({ ok: false, error: expect.stringMatching(/needs a file path, e\.g\. \/var\/lib\/prometheus/) });
+    expect(checkTextfilePath('/x/a\nb.prom')).toEqual({ ok: false, error: expect.stringMatching(/control character/) });
     const dir = mkdtempSync(join(tmpdir(), 'lk-textfile-'));
     try {
-      expect(checkTextfilePath(dir, fs)).toEqual({ ok: false, error: `--metrics-textfile ${dir} is a directory: give a file in it, e.g. ${dir}/loopkeeper.prom` });
+      expect(checkTextfilePath(dir)).toEqual({ ok: false, error: `--metrics-textfile ${dir} is a directory: give a file in it, e.g. ${dir}/loopkeeper.prom` });
     } finally {
       rmSync(dir, { recursive: true });
     }
   });
 
   it('accepts a name node_exporter would not read, with a warning', () => {
-    expect(checkTextfilePath('/srv/metrics.txt', fs)).toEqual({ ok: true, path: '/srv/metrics.txt', warning: expect.stringMatching(/reads only \*\.prom files, and metrics\.txt is not one/) });
+    expect(checkTextfilePath('/srv/metrics.txt')).toEqual({ ok: true, path: '/srv/metrics.txt', warning: expect.stringMatching(/reads only \*\.prom files, and metrics\.txt is not one/) });
   });
 });
 
@@ -175,7 +128,7 @@ describe('MetricsTextfile', () => {
     expect(t.write('reconciled')).toBe(false);
     expect(lines.map((l) => l.level)).toEqual(['error', 'debug']);
     expect(lines[0]).toMatchObject({ obj: { path: target, code: 'ENOENT', event: 'started', advice: expect.stringMatching(/does not exist: create it/) } });
-    expect(lines[0]!.msg).toMatch(/^could not write the metrics textfile: ENOENT/);
+    expect(lines[0]!.msg).toBe(`metrics textfile: cannot write ${target}: cannot create a temp file in ${join(dir, 'missing')}: it does not exist (ENOENT); it was not written (its content is unchanged)`);
     fs.mkdirSync(join(dir, 'missing'));
     expect(t.write('reconciled')).toBe(true);
     expect(lines[2]).toMatchObject({ level: 'info', msg: 'metrics textfile written again' });
@@ -188,19 +141,21 @@ describe('MetricsTextfile', () => {
       throw new Error('render broke');
     }, log);
     expect(t.write('reconciled')).toBe(false);
-    expect(lines[0]).toMatchObject({ level: 'error', msg: 'could not write the metrics textfile: render broke' });
+    expect(lines[0]).toMatchObject({ level: 'error', msg: 'metrics textfile: render broke' });
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it('removes temp files a dead loopkeeperd left beside the target, and only those', () => {
-    writeFileSync(join(dir, '.loopkeeper-tmp-4242-00aa'), 'debris');
-    writeFileSync(join(dir, '.loopkeeper-tmp-77-00bb'), 'a live writer’s');
+    const dead = `.loopkeeper-tmp-${deadPid()}-00aa`;
+    const live = `.loopkeeper-tmp-${process.ppid}-00bb`;
+    writeFileSync(join(dir, dead), 'debris');
+    writeFileSync(join(dir, live), 'a live writer’s');
     writeFileSync(join(dir, 'other.prom'), 'someone else');
     const { lines, log } = recorder();
-    const t = new MetricsTextfile(join(dir, 'lk.prom'), () => 'loopkeeper_up 1\n', log, fs, (pid) => pid === 77);
+    const t = new MetricsTextfile(join(dir, 'lk.prom'), () => 'loopkeeper_up 1\n', log);
     expect(t.write('started')).toBe(true);
-    expect(readdirSync(dir).sort()).toEqual(['.loopkeeper-tmp-77-00bb', 'lk.prom', 'other.prom']);
-    expect(lines.map((l) => l.msg)).toEqual(['removed a temp file an earlier loopkeeperd left', 'writing the metrics textfile after every reconcile']);
+    expect(readdirSync(dir).sort()).toEqual([live, 'lk.prom', 'other.prom']);
+    expect(lines.map((l) => l.msg)).toEqual(['removed temp files an earlier loopkeeperd left', 'writing the metrics textfile after every reconcile']);
   });
 });
 
