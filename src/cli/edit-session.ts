@@ -18,6 +18,7 @@ import { callDaemon, DaemonUnreachable } from './client';
 import type { CommandContext } from './context';
 import { configSummary } from './load-config';
 import { renderSummary, describeChange } from './render';
+import { cliHint, quoteWord } from './hint';
 
 export interface EditFlags {
   file?: string;
@@ -73,7 +74,7 @@ export async function chooseTarget(ctx: CommandContext, flags: EditFlags): Promi
     if (problem) return fail(ctx, problem);
     path = resolve(join(dir.value, `${name}.yaml`));
     if (!existsSync(path) && existsSync(`${path}.disabled`)) {
-      return fail(ctx, `profile ${name} is disabled (${path}.disabled); enable it first: loopkeeper profile enable ${name}`);
+      return fail(ctx, `profile ${name} is disabled (${path}.disabled); enable it first: ${cliHint(`profile enable ${quoteWord(name)}`)}`);
     }
   }
   const exists = existsSync(path);

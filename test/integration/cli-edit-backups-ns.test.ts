@@ -9,6 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeInNamespace } from '../helpers/namespace';
 import { CLI, assertBuilt } from '../helpers/cli';
+import { cliHint, invocationOf, realInvocationFacts } from '../../src/cli/hint';
+
+/** How hints name the CLI run as `node CLI` with this PATH (no `loopkeeper` on it): e.g. `node /repo/dist/cli/main.js`. */
+const ran = cliHint('', { how: invocationOf({ ...realInvocationFacts(), argv1: CLI }) });
 
 const HOSTS = '127.0.0.1\tlocalhost\r\n::1\tlocalhost\r\n10.1.2.3 legacy.test\r\n'; // CRLF: restored byte for byte
 
@@ -137,7 +141,8 @@ describeInNamespace('backups list / restore against a real /etc/hosts', () => {
     expect(out.noTerminal.stdout).toContain(`/etc/hosts → backup ${out.oldest}`);
     expect(out.noTerminal.stdout).toMatch(/^- 10\.9\.9\.9 handmade\.test$/m);
     expect(out.noTerminal.stdout).toMatch(/^- 127\.0\.0\.4\tc\.test$/m);
-    expect(out.noTerminal.stderr).toMatch(new RegExp(`loopkeeper backups restore ${out.oldest} --yes --expect [0-9a-f]{64}`));
+    expect(out.noTerminal.stderr).toContain(`${ran} backups restore ${out.oldest} --yes --expect `);
+    expect(out.noTerminal.stderr).toMatch(/--yes --expect [0-9a-f]{64}\n/);
     expect(out.afterNoTerminal).toBe(out.third);
   });
 

@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describeInNamespace } from '../helpers/namespace';
 import { CLI, DAEMON, REPO, assertBuilt } from '../helpers/cli';
+import { cliHint, invocationOf, realInvocationFacts } from '../../src/cli/hint';
+
+/** How hints name the CLI run as `node CLI` with this PATH (no `loopkeeper` on it): e.g. `node /repo/dist/cli/main.js`. */
+const ran = cliHint('', { how: invocationOf({ ...realInvocationFacts(), argv1: CLI }) });
 
 const HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost\n# Added by Docker Desktop\n192.168.65.2 host.docker.internal\n# End of section\n10.1.2.3 legacy.test   # by hand\n';
 
@@ -198,7 +202,8 @@ describeInNamespace('everyday commands (hosts, aliases, profile) against /etc/lo
     expect(out.conflict.stderr).toContain(
       '/etc/loopkeeper/conf.d/local.yaml:4:3: host `api.test` maps to 127.0.0.8 here but to 127.0.0.2 at /etc/loopkeeper/loopkeeper.yaml:8:3',
     );
-    expect(out.conflict.stderr).toContain('hint: api.test is declared at /etc/loopkeeper/loopkeeper.yaml:8:3; to change it there: loopkeeper hosts add --file /etc/loopkeeper/loopkeeper.yaml api.test 127.0.0.8');
+    // The hint names the command as it was run (`node …/dist/cli/main.js`: no `loopkeeper` on PATH).
+    expect(out.conflict.stderr).toContain(`hint: api.test is declared at /etc/loopkeeper/loopkeeper.yaml:8:3; to change it there: ${ran} hosts add --file /etc/loopkeeper/loopkeeper.yaml api.test 127.0.0.8`);
   });
 
   it('--profile writes conf.d/NAME.yaml; profile disable/enable renames it, byte for byte and inode for inode, and lo and the resolver follow', () => {
@@ -213,7 +218,7 @@ describeInNamespace('everyday commands (hosts, aliases, profile) against /etc/lo
       ['vpn', false, 1],
     ]);
     expect(out.addToDisabled.code).toBe(2);
-    expect(out.addToDisabled.stderr).toContain('profile vpn is disabled (/etc/loopkeeper/conf.d/vpn.yaml.disabled); enable it first: loopkeeper profile enable vpn');
+    expect(out.addToDisabled.stderr).toContain(`profile vpn is disabled (/etc/loopkeeper/conf.d/vpn.yaml.disabled); enable it first: ${ran} profile enable vpn`);
     expect(out.profileEnable).toMatchObject({ code: 0, same: true, ino: true, db: ['127.0.0.4'] });
   });
 

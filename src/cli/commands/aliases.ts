@@ -13,6 +13,7 @@ import type { CommandRun } from '../context';
 import { chooseTarget, commit, currentDeclarations, fail, removalFile, type EditFlags, type FileChange } from '../edit-session';
 import { loadForCommand } from '../load-config';
 import { painter, table } from '../render';
+import { cliHint, quoteWord } from '../hint';
 
 interface Argument {
   text: string;
@@ -93,7 +94,7 @@ export const remove: CommandRun<EditFlags> = async (ctx, flags, args) => {
       const inside = declared.find((d) => d.kind === 'range' && d.range && covers(d.range, r));
       if (inside) {
         refusals.push(
-          `${arg.text} is part of the range ${inside.text} at ${placeText(inside)}; remove the whole range (loopkeeper aliases remove ${inside.text}) or split it by hand`,
+          `${arg.text} is part of the range ${inside.text} at ${placeText(inside)}; remove the whole range (${cliHint(`aliases remove ${quoteWord(inside.text)}`)}) or split it by hand`,
         );
         continue;
       }

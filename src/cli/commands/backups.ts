@@ -17,6 +17,7 @@ import { bytesToText } from '../../hosts/text';
 import { HostsChangedError, replaceHostsFile } from '../../hosts/writer';
 import type { CommandContext, CommandRun } from '../context';
 import { painter, table } from '../render';
+import { cliHint, quoteWord } from '../hint';
 
 interface Backup {
   id: string;
@@ -90,7 +91,7 @@ export const list: CommandRun<{ json?: boolean }> = async (ctx, flags) => {
   out += backups.length
     ? table(backups.map((b) => [b.id, b.at.replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC'), `${b.size.toLocaleString('en-US')} bytes`, summarize(b.names)]))
     : '  none yet (a backup is taken each time loopkeeper rewrites the file)\n';
-  if (backups.length) out += `Restore one with: loopkeeper backups restore ID\n`;
+  if (backups.length) out += `Restore one with: ${cliHint('backups restore ID')}\n`;
   ctx.out(out);
   return EXIT.OK;
 };
@@ -188,7 +189,7 @@ export const restore: CommandRun<RestoreFlags> = async (ctx, flags, args) => {
     const matches = all.filter((b) => b.id === id).length > 0 ? all.filter((b) => b.id === id) : all.filter((b) => id !== '' && b.id.startsWith(id));
     if (matches.length !== 1) {
       const ids = all.map((b) => b.id).join(', ') || 'none';
-      ctx.err(`loopkeeper: ${matches.length === 0 ? `no backup ${id}` : `${id} matches ${matches.length} backups`} (backups: ${ids}); see loopkeeper backups list\n`);
+      ctx.err(`loopkeeper: ${matches.length === 0 ? `no backup ${id}` : `${id} matches ${matches.length} backups`} (backups: ${ids}); see ${cliHint('backups list')}\n`);
       return EXIT.USAGE;
     }
     backup = matches[0]!;
@@ -209,7 +210,7 @@ export const restore: CommandRun<RestoreFlags> = async (ctx, flags, args) => {
   if (!flags.yes) {
     if (!ctx.interactive) {
       ctx.err(
-        `loopkeeper: not restored: there is no terminal to confirm on. To restore exactly this diff:\n  loopkeeper backups restore ${backup.id} --yes --expect ${shownAgainst}\n`,
+        `loopkeeper: not restored: there is no terminal to confirm on. To restore exactly this diff:\n  ${cliHint(`backups restore ${quoteWord(backup.id)} --yes --expect ${shownAgainst}`)}\n`,
       );
       return EXIT.FAILURE;
     }
@@ -228,7 +229,7 @@ export const restore: CommandRun<RestoreFlags> = async (ctx, flags, args) => {
   try {
     const r = replaceHostsFile(hostsFile, current, wanted, { stateDir: ctx.runtime.stateDir });
     ctx.out(`Restored backup ${backup.id} to ${hostsFile}${r.backupPath ? `; the version it replaced is backup ${r.backupPath.slice(r.backupPath.lastIndexOf(PREFIX) + PREFIX.length)}` : ''}.\n`);
-    ctx.out('loopkeeperd (or `loopkeeper apply`) brings the managed block back to the desired state; the rest of the file stays as restored.\n');
+    ctx.out(`loopkeeperd (or \`${cliHint('apply')}\`) brings the managed block back to the desired state; the rest of the file stays as restored.\n`);
     return EXIT.OK;
   } catch (e) {
     if (e instanceof HostsChangedError) return changedSinceDiff(ctx, backup.id);
@@ -239,7 +240,7 @@ export const restore: CommandRun<RestoreFlags> = async (ctx, flags, args) => {
 
 function changedSinceDiff(ctx: CommandContext, id: string): number {
   ctx.err(
-    `loopkeeper: ${ctx.runtime.hostsFile} changed since the diff was shown; nothing was written. Run \`loopkeeper backups restore ${id}\` again to see the diff against its current content.\n`,
+    `loopkeeper: ${ctx.runtime.hostsFile} changed since the diff was shown; nothing was written. Run \`${cliHint(`backups restore ${quoteWord(id)}`)}\` again to see the diff against its current content.\n`,
   );
   return EXIT.FAILURE;
 }

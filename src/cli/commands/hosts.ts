@@ -14,6 +14,7 @@ import type { CommandRun } from '../context';
 import { chooseTarget, commit, currentDeclarations, fail, removalFile, type EditFlags, type FileChange } from '../edit-session';
 import { loadForCommand } from '../load-config';
 import { painter, table } from '../render';
+import { cliHint, quoteWord } from '../hint';
 
 /** A valid address in its canonical form; anything else as typed (validation reports it at its line). */
 function canonicalOrAsTyped(text: string): string {
@@ -46,7 +47,7 @@ export const add: CommandRun<EditFlags> = async (ctx, flags, args) => {
   const code = await commit(ctx, { changes, notes: [] }, flags);
   if (code === EXIT.USAGE && elsewhere.length > 0) {
     // The usual cause: the name maps elsewhere in another file. Say how to change it there.
-    ctx.err(`hint: ${name} is declared at ${elsewhere.map(placeText).join(', ')}; to change it there: loopkeeper hosts add --file ${elsewhere[0]!.file} ${name} ${addresses.join(' ')}\n`);
+    ctx.err(`hint: ${name} is declared at ${elsewhere.map(placeText).join(', ')}; to change it there: ${cliHint(['hosts', 'add', '--file', elsewhere[0]!.file, name, ...addresses].map(quoteWord).join(' '))}\n`);
   }
   return code;
 };

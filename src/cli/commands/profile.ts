@@ -10,6 +10,7 @@ import { EXIT } from '../../exit-codes';
 import type { CommandRun } from '../context';
 import { commit, editDir, fail, profileNameProblem, type EditFlags } from '../edit-session';
 import { painter, table } from '../render';
+import { cliHint } from '../hint';
 
 const DISABLED = '.disabled';
 
@@ -62,10 +63,10 @@ export const list: CommandRun<{ json?: boolean }> = async (ctx, flags) => {
         rows.map((r) => [
           r.enabled ? paint('green', 'enabled') : paint('dim', 'disabled'),
           r.name,
-          !r.readable ? 'cannot be read' : !r.valid ? 'not a valid config file (loopkeeper validate)' : `${r.aliases} alias(es)${r.ranges ? ` (${r.ranges} range(s))` : ''}, ${r.names} name(s)`,
+          !r.readable ? 'cannot be read' : !r.valid ? `not a valid config file (${cliHint('validate')})` : `${r.aliases} alias(es)${r.ranges ? ` (${r.ranges} range(s))` : ''}, ${r.names} name(s)`,
         ]),
       )
-    : '  none (add one: loopkeeper hosts add --profile NAME …)\n';
+    : `  none (add one: ${cliHint('hosts add --profile NAME …')})\n`;
   ctx.out(out);
   return EXIT.OK;
 };
