@@ -8,6 +8,7 @@ import { rangeSize } from '../parse/port-range';
 import { hostPort } from '../listeners';
 import type { CheckResult, DestinationUse, DoctorCheck, PortRange } from '../types';
 import { firstLines, messageOf, plural, resultOf } from '../util';
+import { cliHint } from '../../cli/hint';
 
 const self = { id: 'ephemeral-use', title: 'ephemeral ports in use' };
 
@@ -85,7 +86,7 @@ export function judgeUse(
     status === 'ok'
       ? []
       : [
-          `more source addresses: add aliases (\`loopkeeper aliases add\`) and have the client bind one before it connects, with SO_REUSEADDR ` +
+          `more source addresses: add aliases (\`${cliHint('aliases add')}\`) and have the client bind one before it connects, with SO_REUSEADDR ` +
             `(Node: \`localAddress\`; Python: \`source_address\`); each source address adds ${size.toLocaleString('en-US')} ports`,
           widen,
           'fewer connections: reuse them (keep-alive, a pool); each closed one holds its port in TIME_WAIT for a minute',
