@@ -7,6 +7,7 @@ import type { SyncVerdict } from '../../reconcile/types';
 import { callDaemon, DaemonUnreachable } from '../client';
 import type { CommandContext, CommandRun } from '../context';
 import { painter, renderReport, table, unlistedByState } from '../render';
+import { cliHint } from '../hint';
 
 export interface StatusOptions {
   json?: boolean;
@@ -67,7 +68,7 @@ export function renderStatus(doc: StatusDocument, ctx: Pick<CommandContext, 'col
   let out = `loopkeeperd ${doc.daemon.version} (pid ${doc.daemon.pid}, up ${duration(doc.daemon.uptimeSeconds)})${doc.daemon.reconciling ? ', reconciling now' : ''}\n`;
   out += `Config: ${doc.config.files.join(', ') || '(none)'}${more(doc.config.filesTotal, doc.config.files.length, 'file')} — ${configState(doc.config, paint)}\n`;
   for (const w of doc.config.warnings) out += `  ${paint('yellow', 'warning')} ${w}\n`;
-  if (doc.config.warningsTotal) out += `  … and ${count(doc.config.warningsTotal - doc.config.warnings.length)} more warning(s): \`loopkeeper validate\` lists them\n`;
+  if (doc.config.warningsTotal) out += `  … and ${count(doc.config.warningsTotal - doc.config.warnings.length)} more warning(s): \`${cliHint('validate')}\` lists them\n`;
   const r = doc.lastReconcile;
   out += r
     ? `Last reconcile: ${r.at} (${r.trigger}, ${r.result}, ${r.durationMs} ms, ${r.changesTotal ?? r.changes.length} change(s))\n`
