@@ -167,25 +167,31 @@ export class Daemon {
    * every watched directory). A schedule, hosts or API trigger re-reads the config only when this
    * moved: a reconcile every minute should not re-parse an unchanged file.
    */
-  private configFingerprint(): string {
-    const parts: string[] = [];
-    for (const p of [...this.config.files, ...this.deps.configWatchPaths()]) {
+  private configFingerprint(files: readonly string[] = this.config.files, known: ReadonlyMap<string, string> = new Map()): { text: string; stats: Map<string, string> } {
+    const stats = new Map<string, string>();
+    for (const p of [...files, ...this.deps.configWatchPaths()]) {
+      if (stats.has(p)) continue;
+      const seen = known.get(p);
+      if (seen !== undefined) {
+        stats.set(p, seen);
+        continue;
+      }
       try {
         const st = statSync(p);
-        parts.push(`${p}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`);
+        stats.set(p, `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`);
       } catch {
-        parts.push(`${p}:-`);
+        stats.set(p, '-');
       }
     }
-    return parts.join('|');
+    return { text: [...stats].map(([p, v]) => `${p}:${v}`).join('|'), stats };
   }
 
   private lastFingerprint: string | null = null;
 
   private async reloadConfig(trigger: Trigger): Promise<void> {
-    const fingerprint = this.configFingerprint();
+    const before = this.configFingerprint();
     const deliberate = trigger === 'startup' || trigger === 'config' || trigger === 'signal';
-    if (!deliberate && fingerprint === this.lastFingerprint) return;
+    if (!deliberate && before.text === this.lastFingerprint) return;
     let loaded: LoadedConfig;
     try {
       loaded = await this.deps.loadConfig();
@@ -216,8 +222,11 @@ export class Daemon {
       };
       this.log.warn({ trigger, errors }, 'config invalid; nothing from it is applied');
     }
-    // Taken after the load: the file list may have changed with it.
-    this.lastFingerprint = this.configFingerprint();
+    // What the files looked like BEFORE this load (for the file list it produced; a file new to
+    // the list is stat'ed now): an edit saved while the loader ran then differs from it, so the
+    // next trigger of any kind loads again. One taken after the load would record that edit as
+    // already seen, and an API or scheduled reconcile would keep applying the old config.
+    this.lastFingerprint = this.configFingerprint(this.config.files, before.stats).text;
     this.statusVersion++;
     this.rearm();
   }

@@ -147,4 +147,43 @@ describe('Daemon', () => {
     expect(results[0]!.json.conditions).toHaveLength(3);
     expect(daemon.loop.maxActive).toBe(1);
   });
+
+  it('an edit saved while the config loader runs is loaded by the next trigger of any kind', async () => {
+    const { writeFileSync, utimesSync } = require('node:fs') as typeof import('node:fs');
+    const file = join(dir, 'edited.yaml');
+    writeFileSync(file, 'version: 1\n');
+    let loads = 0;
+    let editDuringLoad = false;
+    const d = new Daemon({
+      runtime: resolveRuntime({ socket: join(dir, 'lk2.sock'), stateDir: dir, hostsFile: join(dir, 'hosts'), config: [file] }, {}, 'linux'),
+      logger: silent,
+      loadConfig: async () => {
+        loads++;
+        if (editDuringLoad) {
+          editDuringLoad = false;
+          // The save lands after the loader read the file (a later mtime than the one it saw).
+          utimesSync(file, new Date(), new Date(Date.now() + 60_000));
+        }
+        return { files: [file], desired: desired(['127.0.0.2']), diagnostics: [] };
+      },
+      configWatchPaths: () => [file],
+      reconciler: { reconcile: async (_d, o) => report(o.trigger, 0), down: async () => report('cli', 0) },
+      watch: false,
+    });
+    try {
+      await d.start();
+      expect(loads).toBe(1);
+      await d.trigger('api');
+      expect(loads).toBe(1); // nothing moved: an API reconcile does not re-read the config
+      editDuringLoad = true;
+      await d.trigger('signal'); // a deliberate reload, during which the file is saved again
+      expect(loads).toBe(2);
+      await d.trigger('api');
+      expect(loads).toBe(3); // the edit made during load 2 is not taken as already seen
+      await d.trigger('api');
+      expect(loads).toBe(3);
+    } finally {
+      await d.stop('test');
+    }
+  });
 });
