@@ -12,27 +12,72 @@ import type { Eol } from './text';
  * down (e.g. a: [X, Y] and b: [Y, X] give "X a", "Y a b", "X b").
  */
 export function blockLines(hosts: readonly DesiredHost[]): string[] {
-  const rows: { address: string; names: string[] }[] = [];
+  // The rules above, without scanning every row for every address (that was O(rows × addresses):
+  // 40,000 names took 21 s, and a config within the limits never finished). Each row knows its
+  // position; each address keeps its rows in order (a new row of an address always comes after
+  // all its others, so that list is append-only) and a skip pointer to its first row with room.
+  interface Row { address: string; names: string[]; pos: number }
+  interface Rows { list: Row[]; nextFree: number[] }
+  const rows: Row[] = [];
+  const byAddress = new Map<string, Rows>();
+  const firstFreeFrom = (r: Rows, i: number): number => {
+    // Union-find with path halving over the address's rows: a full row points past itself.
+    while (i < r.list.length && r.nextFree[i] !== i) {
+      const next = r.nextFree[i]!;
+      r.nextFree[i] = next < r.list.length ? r.nextFree[next]! : next;
+      i = next;
+    }
+    return i;
+  };
+  const markFull = (r: Rows, i: number): void => void (r.nextFree[i] = i + 1);
+  const insertRow = (at: number, address: string, name: string): Row => {
+    const row: Row = { address, names: [name], pos: at };
+    if (at === rows.length) rows.push(row);
+    else {
+      rows.splice(at, 0, row);
+      for (let k = at + 1; k < rows.length; k++) rows[k]!.pos = k;
+    }
+    let r = byAddress.get(address);
+    if (!r) byAddress.set(address, (r = { list: [], nextFree: [] }));
+    r.list.push(row);
+    r.nextFree.push(r.list.length - 1);
+    if (row.names.length >= MAX_NAMES_PER_LINE) markFull(r, r.list.length - 1);
+    return row;
+  };
+
   for (const h of hosts) {
-    let prev = -1; // the row that holds this name's previous address
+    let prev = -1; // the position of the row that holds this name's previous address
     for (const address of h.addresses) {
-      let target = -1;
-      let lastSame = -1;
-      for (let i = prev + 1; i < rows.length; i++) {
-        if (rows[i]!.address !== address) continue;
-        lastSame = i;
-        if (target < 0 && rows[i]!.names.length < MAX_NAMES_PER_LINE) target = i;
+      const r = byAddress.get(address);
+      // This address's rows after `prev`: a binary search over their (ordered) positions.
+      let first = r ? r.list.length : 0;
+      if (r) {
+        let lo = 0;
+        let hi = r.list.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (r.list[mid]!.pos > prev) hi = mid;
+          else lo = mid + 1;
+        }
+        first = lo;
       }
-      if (target >= 0) {
-        if (!rows[target]!.names.includes(h.name)) rows[target]!.names.push(h.name);
-      } else if (lastSame >= 0) {
-        target = lastSame + 1; // continuation line, right after the full ones
-        rows.splice(target, 0, { address, names: [h.name] });
+      let target: Row;
+      if (r && first < r.list.length) {
+        const free = firstFreeFrom(r, first);
+        if (free < r.list.length) {
+          target = r.list[free]!;
+          if (!target.names.includes(h.name)) {
+            target.names.push(h.name);
+            if (target.names.length >= MAX_NAMES_PER_LINE) markFull(r, free);
+          }
+        } else {
+          // Continuation line, right after the last (full) row of this address.
+          target = insertRow(r.list[r.list.length - 1]!.pos + 1, address, h.name);
+        }
       } else {
-        target = rows.length;
-        rows.push({ address, names: [h.name] });
+        target = insertRow(rows.length, address, h.name);
       }
-      prev = target;
+      prev = target.pos;
     }
   }
   return [BEGIN_MARKER, ...rows.map((r) => `${r.address}\t${r.names.join(' ')}`), END_MARKER];
