@@ -53,14 +53,52 @@ export function addressesFromOs(all: NodeJS.Dict<NetworkInterfaceInfo[]>, name: 
   return found ? out : null;
 }
 
+/**
+ * Canonical IPv4 addresses listed under exactly `label` (e.g. `lo:lk`): os.networkInterfaces()
+ * lists a labelled IPv4 address under its label, which is how loopkeeper's kernel mark is read
+ * without spawning anything. IPv6 addresses have no labels (the kernel ignores them).
+ */
+export function labelledFromOs(all: NodeJS.Dict<NetworkInterfaceInfo[]>, label: string): string[] {
+  const out: string[] = [];
+  for (const info of all[label] ?? []) {
+    if (info.family !== 'IPv4' && (info.family as unknown) !== 4) continue;
+    const c = canonicalAddress(String(info.address));
+    if (c !== null) out.push(c);
+  }
+  return out;
+}
+
+/** 4 or 6 for a canonical address (IPv6 is exactly the ones with a colon). */
+export function familyOf(address: string): 4 | 6 {
+  return address.includes(':') ? 6 : 4;
+}
+
+/** Whether `state` can tell if `address` carries loopkeeper's mark (its family was looked at). */
+export function markKnown(state: InterfaceState, address: string): boolean {
+  return state.markedFamilies?.includes(familyOf(address)) === true;
+}
+
 /** True when `after` shows the interface's addresses (a down or missing one shows none). */
 export function canVerify(after: InterfaceState): boolean {
   return after.exists && after.up === true;
 }
 
+export interface JudgeContext {
+  /** The error was the whole batch's (the tool was killed, timed out, could not run), not this line's. */
+  wholeBatch?: boolean;
+  /** The address was on the interface before the change (from the look the plan was made on). */
+  presentBefore?: boolean;
+  /** The tool puts loopkeeper's mark on what it adds (Linux): a line it reports done is `added`. */
+  markedAdds?: boolean;
+}
+
 /**
  * Final verdict for one requested change: what the interface shows afterwards wins over what the
  * tool said, when the interface can be seen; otherwise the tool's own answer is all there is.
+ * For an add that is there afterwards it also says whose it is, as far as this change can tell:
+ * `existed` (it was there before, or the tool said so for this very line: someone else's),
+ * `added` (the tool reported this line as done, with the mark), or neither (the whole batch failed, e.g. ip was
+ * killed: comparing before and after — and loopkeeper's marks — decides, not this function).
  */
 export function judge(
   address: string,
@@ -69,12 +107,16 @@ export function judge(
   present: ReadonlySet<string>,
   toolError: string | null,
   toolSaysAlready: boolean,
+  ctx: JudgeContext = {},
 ): AliasChangeOutcome {
   if (canVerify(after)) {
     const isThere = present.has(address);
     const ok = action === 'add' ? isThere : !isThere;
     if (ok) {
-      return action === 'add' && toolError !== null ? { address, action, ok, existed: true } : { address, action, ok };
+      if (action === 'remove') return { address, action, ok };
+      if (ctx.presentBefore === true) return { address, action, ok, existed: true };
+      if (toolError === null) return ctx.markedAdds ? { address, action, ok, added: true } : { address, action, ok };
+      return ctx.wholeBatch ? { address, action, ok } : { address, action, ok, existed: true };
     }
     const fallback =
       action === 'add'
@@ -82,7 +124,9 @@ export function judge(
         : `the address is still on ${after.name} after the change`;
     return { address, action, ok, error: toolError ?? fallback };
   }
-  if (toolError === null) return { address, action, ok: true };
+  if (toolError === null) {
+    return action === 'add' && ctx.markedAdds ? { address, action, ok: true, added: true } : { address, action, ok: true };
+  }
   if (toolSaysAlready) return action === 'add' ? { address, action, ok: true, existed: true } : { address, action, ok: true };
   return { address, action, ok: false, error: toolError };
 }

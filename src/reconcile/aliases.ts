@@ -1,11 +1,18 @@
 // Aliases: observe → plan (pure) → apply → record ownership. loopkeeper adds what is desired and
-// missing, and removes only what its ledger says it added; an alias someone else put there (even one
-// that is also desired) is never recorded as owned and never removed.
+// missing, and removes only what it added (its kernel mark or its ledger says so, ownership.ts);
+// an alias someone else put there (even one that is also desired) is never owned, never removed.
+// A reconcile with nothing to do takes no lock and spawns nothing. One with work takes the state
+// lock (lock.ts), looks again, and for each batch writes its intent to the ledger before `ip`
+// runs and the outcome after (ledger.ts), judged by comparing the interface before and after.
 import type { AliasEntry, Change } from '../model';
 import { isAlwaysPresent } from '../net/ip';
 import { canonicalAddress, canVerify, existedBefore } from '../platform/common';
-import type { AliasChangeResult, InterfaceState, Platform } from '../platform/types';
-import { ledgerPath, MAX_LEDGER_BYTES, readLedger, sameLedger, writeLedger, type Ledger } from './ledger';
+import type { AliasChangeResult, AliasPort, CommandRunner, InterfaceState, Platform } from '../platform/types';
+import { createRunner } from '../platform/runner';
+import { messageOf } from '../errors';
+import { ledgerPath, MAX_LEDGER_BYTES, readLedger, sameLedger, writeLedger, type Ledger, type LedgerRead } from './ledger';
+import { acquireStateLock, type LockHolder, type StateLock } from './lock';
+import { judgeOwnership, needsInspection } from './ownership';
 import { readRegularFile, writeFileAtomic } from '../fs/atomic';
 import { realFs, type FileSystem } from '../fs/seam';
 
@@ -93,7 +100,8 @@ export interface AliasApplyOutcome {
   ledgerProblem: string | null;
   /**
    * Ownership could not be kept safely: the state dir was refused (nothing was changed), or the
-   * ledger could not be written after a change. The reconcile cannot be `ok` then.
+   * ledger could not be written (its intent before a batch: nothing was changed; its outcome
+   * after one: the kernel marks still record it on Linux). The reconcile cannot be `ok` then.
    */
   ledgerFailure: LedgerFailure | null;
 }
@@ -111,7 +119,22 @@ export interface ReconcileAliasOptions {
   now?: () => Date;
   /** The file-system seam for the ledger (tests inject faults through it). */
   fs?: FileSystem;
+  /** Runs the state lock's helper (`flock`); the reconciler passes its own so spawns are counted. */
+  runner?: CommandRunner;
+  /** Takes the state lock (tests replace it); default acquireStateLock. */
+  lock?: (stateDir: string) => Promise<StateLock>;
+  /** Called once when another loopkeeper holds the state lock and this one waits for it. */
+  onLockWait?: (holder: LockHolder | null) => void;
+  /** Changes per `ip -batch` (each batch is journalled and recorded on its own). */
+  batchSize?: number;
 }
+
+/**
+ * Changes per batch. One batch per reconcile up to this size (SPEC: one process per reconcile);
+ * beyond it (a /16 range is 65,536 adds, many minutes of kernel work) the work is split so that
+ * every batch gets its own timeout and its progress is recorded before the next one starts.
+ */
+export const MAX_BATCH = 2048;
 
 /** Pure: the owned set after a change, from the results and what the interface shows now. */
 export function nextOwned(owned: readonly string[], results: readonly AliasChangeResult[], after: InterfaceState): string[] {
@@ -130,17 +153,29 @@ export function nextOwned(owned: readonly string[], results: readonly AliasChang
   return [...next];
 }
 
-export async function reconcileAliases(
-  platform: Platform,
-  desired: string[],
-  opts: ReconcileAliasOptions,
-): Promise<AliasApplyOutcome> {
-  const iface = platform.aliases.interfaceName;
+interface Look {
+  read: LedgerRead;
+  /** The ledger as it applies to this interface (one written for another interface owns nothing here). */
+  ledger: Ledger;
+  observed: InterfaceState;
+  owned: string[];
+  doubtful: string[];
+  problems: string[];
+  /** A deeper look (which spawns) was needed and not taken. */
+  needsDeeperLook: boolean;
+}
+
+/**
+ * Reads the ledger and looks at the interface. With `deep`, also the deeper look (which spawns)
+ * when ownership needs it; without, `needsDeeperLook` says whether it would have.
+ */
+async function look(port: AliasPort, opts: ReconcileAliasOptions, deep: boolean): Promise<Look> {
+  const iface = port.interfaceName;
   // Independent reads: the ledger file and the interface.
-  const [read, observed] = await Promise.all([readLedger(opts.stateDir, opts.fs), platform.aliases.observe()]);
+  const [read, first] = await Promise.all([readLedger(opts.stateDir, opts.fs), port.observe()]);
   const problems: string[] = read.problem ? [read.problem] : [];
   let ledger = read.ledger;
-  if (ledger.interface !== undefined && ledger.interface !== iface && ledger.owned.length > 0) {
+  if (ledger.interface !== undefined && ledger.interface !== iface && (ledger.owned.length > 0 || ledger.pending)) {
     // Addresses recorded for another interface say nothing about this one: own nothing here.
     problems.push(
       `ownership ledger ${ledgerPath(opts.stateDir)} lists ${ledger.owned.length} alias(es) loopkeeper added on ` +
@@ -149,52 +184,208 @@ export async function reconcileAliases(
     );
     ledger = { version: 1, interface: iface, owned: [] };
   }
+  let observed = first;
+  const needsDeeperLook = port.inspect !== undefined && needsInspection(observed, ledger, opts.mode);
+  if (deep && needsDeeperLook) {
+    try {
+      observed = await port.inspect!();
+    } catch (e) {
+      problems.push(`could not look at the marks of ${iface}'s addresses (${messageOf(e)}); addresses in doubt are left alone`);
+    }
+  }
+  const { owned, doubtful } = judgeOwnership({ observed, ledger });
+  return { read, ledger, observed, owned, doubtful, problems, needsDeeperLook: needsDeeperLook && !deep };
+}
 
-  const plan = planAliases(observed, desired, ledger, { prune: opts.prune, mode: opts.mode, platform: platform.name });
-  const untouched = (): AliasApplyOutcome => ({
-    plan,
-    entries: plan.entries,
+/** The ledger to keep when nothing else is known: the owned set, plus what is still in doubt. */
+function settled(iface: string, owned: readonly string[], doubtful: readonly string[], unmarked: boolean): Ledger {
+  const l: Ledger = { version: 1, interface: iface, owned: [...owned] };
+  if (doubtful.length > 0) l.pending = { add: [...doubtful], remove: [], ...(unmarked ? { unmarked: true as const } : {}) };
+  return l;
+}
+
+export async function reconcileAliases(
+  platform: Platform,
+  desired: string[],
+  opts: ReconcileAliasOptions,
+): Promise<AliasApplyOutcome> {
+  const port = platform.aliases;
+  const iface = port.interfaceName;
+  const now = opts.now ?? (() => new Date());
+  const planFor = (l: Look): AliasPlan =>
+    planAliases(l.observed, desired, { version: 1, owned: l.owned }, { prune: opts.prune, mode: opts.mode, platform: platform.name });
+
+  // 1. Look, without the lock and without spawning anything (a plan may look deeper: it must be right).
+  let current = await look(port, opts, opts.dryRun);
+  let plan = planFor(current);
+  const untouched = (l: Look, p: AliasPlan): AliasApplyOutcome => ({
+    plan: p,
+    entries: p.entries,
     applied: [],
     failed: [],
-    ledger: read.ledger,
-    ledgerProblem: problems.length > 0 ? problems.join('; ') : null,
-    ledgerFailure: read.refused ? { reason: 'StateDirRefused', message: read.problem ?? 'the state dir was refused' } : null,
+    ledger: l.read.ledger,
+    ledgerProblem: l.problems.length > 0 ? l.problems.join('; ') : null,
+    ledgerFailure: l.read.refused ? { reason: 'StateDirRefused', message: l.read.problem ?? 'the state dir was refused' } : null,
   });
   // Plan only; or an interface that is down/missing, which loopkeeper reports and never changes;
   // or a state dir it cannot trust: what it added could be neither known nor recorded.
-  if (opts.dryRun || interfaceProblem(observed) !== null || read.refused) return untouched();
-
-  let results: AliasChangeResult[] = [];
-  let after = observed;
-  if (plan.add.length > 0 || plan.remove.length > 0) {
-    const report = await platform.aliases.change({ add: plan.add, remove: plan.remove });
-    results = report.results;
-    after = report.after;
+  if (opts.dryRun || interfaceProblem(current.observed) !== null || current.read.refused) return untouched(current, plan);
+  const unmarked = port.marks !== true;
+  if (
+    plan.changes.length === 0 &&
+    !current.needsDeeperLook &&
+    !worthWriting(current.read, settled(iface, current.owned, current.doubtful, unmarked))
+  ) {
+    return untouched(current, plan);
   }
 
-  const owned = nextOwned(ledger.owned, results, after);
-  const next: Ledger = { version: 1, interface: iface, owned };
-  let recorded = read.ledger;
-  const changed = !sameLedger(next, read.ledger);
-  // Nothing to record and no usable file: do not create the state dir (or silence a corrupt file,
-  // whose problem keeps being reported until someone looks) just to say "owns nothing".
-  const worthWriting = owned.length > 0 || (read.exists && !read.corrupt);
+  // 2. Something to change or to record: take the state lock, then look again — another
+  //    loopkeeper may have changed the interface or the ledger meanwhile.
+  let lock: StateLock;
+  try {
+    lock = await (opts.lock ?? ((dir) => acquireStateLock(dir, { runner: opts.runner ?? createRunner(), onWait: opts.onLockWait })))(opts.stateDir);
+  } catch (e) {
+    // Without the lock another loopkeeper could be writing the ledger: change nothing.
+    const error = `not changed: ${messageOf(e)}`;
+    const results = plan.changes.flatMap((c): AliasChangeResult[] =>
+      c.kind === 'alias' ? [{ address: c.address, action: c.action === 'remove' ? 'remove' : 'add', ok: false, error }] : [],
+    );
+    return outcome(plan, results, current.owned, current.read.ledger, [...current.problems, ...(results.length === 0 ? [error] : [])], null);
+  }
+  try {
+    current = await look(port, opts, true);
+    plan = planFor(current);
+    if (interfaceProblem(current.observed) !== null || current.read.refused) return untouched(current, plan);
+    return await applyPlan(port, plan, current, opts, now);
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Whether `next` is worth writing over what was read. Nothing to record and no usable file: do not
+ * create the state dir (or silence a corrupt file, whose problem keeps being reported until
+ * someone looks) just to say "owns nothing".
+ */
+function worthWriting(read: LedgerRead, next: Ledger): boolean {
+  return !sameLedger(next, read.ledger) && (next.owned.length > 0 || next.pending !== undefined || (read.exists && !read.corrupt));
+}
+
+async function applyPlan(port: AliasPort, plan: AliasPlan, start: Look, opts: ReconcileAliasOptions, now: () => Date): Promise<AliasApplyOutcome> {
+  const iface = port.interfaceName;
+  const problems = [...start.problems];
+  const unmarked = port.marks !== true;
+  let recorded = start.read.ledger;
+  let keepCorrupt = start.read.corrupt && start.read.exists;
+  const write = async (next: Ledger): Promise<void> => {
+    if (keepCorrupt) {
+      await keepCorruptCopy(opts.stateDir, opts.fs);
+      keepCorrupt = false;
+    }
+    next.updatedAt = now().toISOString();
+    await writeLedger(opts.stateDir, next, opts.fs);
+    recorded = next;
+  };
+
+  let owned = start.owned;
+  let doubtful = start.doubtful;
+  let state = start.observed;
+  const results: AliasChangeResult[] = [];
+  const work: { action: 'add' | 'remove'; address: string }[] = [
+    ...plan.add.map((address) => ({ action: 'add' as const, address })),
+    ...plan.remove.map((address) => ({ action: 'remove' as const, address })),
+  ];
+  const size = Math.max(1, opts.batchSize ?? MAX_BATCH);
+  let stopped: string | null = null;
   let ledgerFailure: LedgerFailure | null = null;
-  if (changed && worthWriting) {
+  for (let i = 0; i < work.length; i += size) {
+    const batch = work.slice(i, i + size);
+    if (stopped !== null) {
+      for (const w of batch) results.push({ ...w, ok: false, error: stopped });
+      continue;
+    }
+    const add = batch.filter((w) => w.action === 'add').map((w) => w.address);
+    const remove = batch.filter((w) => w.action === 'remove').map((w) => w.address);
+    const removing = new Set(remove);
+    // The intent first: what this batch adds, and its removals already out of `owned`. Without
+    // it nothing is changed — a crash in the batch must never leave ownership unknown or stale.
+    const intentOwned = owned.filter((a) => !removing.has(a));
+    const intent: Ledger = {
+      version: 1,
+      interface: iface,
+      owned: intentOwned,
+      pending: { add: [...add, ...doubtful.filter((a) => !removing.has(a))], remove, ...(unmarked ? { unmarked: true as const } : {}), pid: process.pid },
+    };
     try {
-      if (read.corrupt && read.exists) await keepCorruptCopy(opts.stateDir, opts.fs);
-      next.updatedAt = (opts.now ?? (() => new Date()))().toISOString();
-      await writeLedger(opts.stateDir, next, opts.fs);
-      recorded = next;
+      await write(intent);
+    } catch (e) {
+      stopped = `not changed: the intent could not be recorded in ${ledgerPath(opts.stateDir)} (${messageOf(e)})`;
+      const message = `${stopped}; make room in the state dir or fix it, then reconcile again`;
+      problems.push(message);
+      ledgerFailure ??= { reason: 'LedgerNotWritten', message };
+      for (const w of batch) results.push({ ...w, ok: false, error: stopped });
+      continue;
+    }
+    const report = await port.change({ add, remove, before: state });
+    results.push(...report.results);
+    let after = report.after;
+    const confirmed = new Set<string>();
+    const rejected = new Set<string>();
+    for (const r of report.results) {
+      if (r.action !== 'add' || !r.ok) continue;
+      if (existedBefore(r)) rejected.add(r.address);
+      else if (r.added) confirmed.add(r.address);
+    }
+    let judged = judgeOwnership({ observed: after, ledger: intent, confirmed, rejected });
+    if (judged.doubtful.length > 0 && port.inspect) {
+      // The batch did not finish cleanly (killed, timed out): look at the marks to know what it did.
+      try {
+        after = await port.inspect();
+        judged = judgeOwnership({ observed: after, ledger: intent, confirmed, rejected });
+      } catch (e) {
+        problems.push(`could not look at the marks of ${iface}'s addresses (${messageOf(e)}); addresses in doubt are left alone`);
+      }
+    }
+    if (canVerify(after)) {
+      owned = judged.owned;
+      doubtful = judged.doubtful;
+    } else {
+      // The interface went away or down meanwhile: trust the tool's word, keep what is in doubt.
+      owned = nextOwned(intentOwned, report.results, after);
+      doubtful = [...new Set([...doubtful, ...add.filter((a) => !owned.includes(a))])];
+    }
+    state = after;
+    if (report.batchError !== undefined) stopped = `not attempted: an earlier batch failed (${report.batchError})`;
+  }
+
+  // 3. The outcome, with nothing pending unless something is still in doubt.
+  const next = settled(iface, owned, doubtful, unmarked);
+  const wroteIntent = recorded !== start.read.ledger;
+  if (wroteIntent ? !sameLedger(next, recorded) : worthWriting(start.read, next)) {
+    try {
+      await write(next);
     } catch (e) {
       const message =
-        `could not record owned aliases in ${ledgerPath(opts.stateDir)} (${(e as Error).message}); ` +
-        'aliases added now will not be removed by loopkeeper later — make room in the state dir or fix it, then reconcile again';
+        `could not record owned aliases in ${ledgerPath(opts.stateDir)} (${messageOf(e)}); ` +
+        (port.marks === true
+          ? "their kernel marks still say they are loopkeeper's"
+          : 'aliases added now will not be removed by loopkeeper later') +
+        ' — make room in the state dir or fix it, then reconcile again';
       problems.push(message);
-      ledgerFailure = { reason: 'LedgerNotWritten', message };
+      ledgerFailure ??= { reason: 'LedgerNotWritten', message };
     }
   }
+  return outcome(plan, results, owned, recorded, problems, ledgerFailure);
+}
 
+function outcome(
+  plan: AliasPlan,
+  results: AliasChangeResult[],
+  owned: readonly string[],
+  recorded: Ledger,
+  problems: string[],
+  ledgerFailure: LedgerFailure | null,
+): AliasApplyOutcome {
   const byKey = new Map(results.map((r) => [`${r.action} ${r.address}`, r]));
   const ownedNow = new Set(owned);
   const entries: AliasEntry[] = [];

@@ -1,6 +1,12 @@
 // The ownership ledger: STATE_DIR/state.json records which aliases loopkeeper itself added, so it
 // removes only those. Anything doubtful (corrupt file, unknown version) reads as "owns nothing":
 // the worst case is an alias left in place, never someone else's alias removed.
+//
+// It is also an intent journal: before a batch runs, the ledger is rewritten with the batch as
+// `pending` and its removals already taken out of `owned`; after the batch it is rewritten with
+// the outcome. A crash in between leaves the intent, which the next reconcile settles against the
+// interface (and the kernel's marks, src/platform/linux.ts) — so an address is never "owned" after
+// loopkeeper may already have removed it, and an add that ran is never forgotten.
 import { join } from 'node:path';
 import { FileReadError, readRegularFile, syncDir as syncDirOf, writeFileAtomic } from '../fs/atomic';
 import { realFs, type FileSystem } from '../fs/seam';
@@ -13,7 +19,21 @@ export interface Ledger {
   interface?: string;
   /** Canonical addresses loopkeeper added (and has not removed since). */
   owned: string[];
+  /** A batch that was started and not (yet) settled: see the file comment. */
+  pending?: LedgerPending;
   updatedAt?: string;
+}
+
+export interface LedgerPending {
+  /** Addresses the batch adds (each was absent when it was planned). */
+  add: string[];
+  /** Addresses the batch removes (already taken out of `owned`). */
+  remove: string[];
+  /** The adds carry no kernel mark (macOS; iproute2 < 4.18): only this record says whose they are. */
+  unmarked?: true;
+  /** Who started it (for whoever reads the file). */
+  pid?: number;
+  at?: string;
 }
 
 export interface LedgerRead {
@@ -110,12 +130,47 @@ export function parseLedger(text: string, file = LEDGER_FILE): LedgerRead {
   const ledger: Ledger = { version: 1, owned };
   if (typeof o.interface === 'string' && o.interface !== '') ledger.interface = o.interface;
   if (typeof o.updatedAt === 'string') ledger.updatedAt = o.updatedAt;
-  const problem =
-    bad.length > 0
-      ? `ownership ledger ${file}: ignored ${bad.length} entr${bad.length === 1 ? 'y' : 'ies'} that ` +
-        `loopkeeper never records (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', …' : ''})`
-      : null;
-  return { ledger, problem, exists: true, corrupt: false };
+  const problems: string[] = [];
+  if (bad.length > 0) {
+    problems.push(
+      `ownership ledger ${file}: ignored ${bad.length} entr${bad.length === 1 ? 'y' : 'ies'} that ` +
+        `loopkeeper never records (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', …' : ''})`,
+    );
+  }
+  if (o.pending !== undefined) {
+    const pending = parsePending(o.pending);
+    if (pending) ledger.pending = pending;
+    else problems.push(`ownership ledger ${file}: ignored a "pending" batch record that is not one loopkeeper writes`);
+  }
+  return { ledger, problem: problems.length > 0 ? problems.join('; ') : null, exists: true, corrupt: false };
+}
+
+/** A pending batch as written by renderLedger, or null for anything else (then it is ignored). */
+function parsePending(value: unknown): LedgerPending | null {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return null;
+  const p = value as Record<string, unknown>;
+  const list = (v: unknown): string[] | null => {
+    if (!Array.isArray(v)) return null;
+    const out: string[] = [];
+    const seen = new Set<string>();
+    for (const item of v) {
+      const c = typeof item === 'string' ? canonicalAddress(item) : null;
+      if (c === null || isAlwaysPresent(c)) return null;
+      if (!seen.has(c)) {
+        seen.add(c);
+        out.push(c);
+      }
+    }
+    return out;
+  };
+  const add = list(p.add);
+  const remove = list(p.remove);
+  if (add === null || remove === null) return null;
+  const pending: LedgerPending = { add, remove };
+  if (p.unmarked === true) pending.unmarked = true;
+  if (typeof p.pid === 'number' && Number.isInteger(p.pid) && p.pid > 0) pending.pid = p.pid;
+  if (typeof p.at === 'string') pending.at = p.at;
+  return pending;
 }
 
 function broken(file: string, why: string): LedgerRead {
@@ -129,12 +184,21 @@ function broken(file: string, why: string): LedgerRead {
   };
 }
 
-/** Same owned set (order does not matter) and same interface. */
+/** Same owned set (order does not matter), same interface, same pending batch (or none). */
 export function sameLedger(a: Ledger, b: Ledger): boolean {
   if ((a.interface ?? null) !== (b.interface ?? null)) return false;
-  if (a.owned.length !== b.owned.length) return false;
-  const set = new Set(a.owned);
-  return b.owned.every((x) => set.has(x));
+  if ((a.pending === undefined) !== (b.pending === undefined)) return false;
+  if (a.pending && b.pending) {
+    if ((a.pending.unmarked ?? false) !== (b.pending.unmarked ?? false)) return false;
+    if (!sameSet(a.pending.add, b.pending.add) || !sameSet(a.pending.remove, b.pending.remove)) return false;
+  }
+  return sameSet(a.owned, b.owned);
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((x) => set.has(x));
 }
 
 /** The bytes written: owned sorted (stable diffs, easy to read), one JSON document, final newline. */
@@ -143,6 +207,14 @@ export function renderLedger(ledger: Ledger): string {
   const out: Record<string, unknown> = { version: 1 };
   if (ledger.interface !== undefined) out.interface = ledger.interface;
   out.owned = sortedAddresses(ledger.owned);
+  if (ledger.pending !== undefined) {
+    const p = ledger.pending;
+    const pending: Record<string, unknown> = { add: sortedAddresses(p.add), remove: sortedAddresses(p.remove) };
+    if (p.unmarked) pending.unmarked = true;
+    if (p.pid !== undefined) pending.pid = p.pid;
+    if (p.at !== undefined) pending.at = p.at;
+    out.pending = pending;
+  }
   if (ledger.updatedAt !== undefined) out.updatedAt = ledger.updatedAt;
   return `${JSON.stringify(out, null, 2)}\n`;
 }

@@ -14,6 +14,7 @@ import { messageOf } from '../errors';
 import { HostsWriteError } from '../hosts/writer';
 import type { FileSystem } from '../fs/seam';
 import { lineList } from '../lines';
+import type { LockHolder } from './lock';
 
 export interface Reconciler {
   /** One full reconcile (aliases + hosts) of `desired`. Never throws for machine problems. */
@@ -30,6 +31,8 @@ export interface ReconcilerDeps {
   trampleGuard?: TrampleGuard;
   /** The file-system seam for the hosts file, its backups and the ledger (fault tests). */
   fs?: FileSystem;
+  /** Called once when another loopkeeper holds the state lock and this reconcile waits for it. */
+  onLockWait?: (holder: LockHolder | null) => void;
 }
 
 /** Triggers that mean "a person asked": they clear a Trampled stand-off (SPEC). */
@@ -77,11 +80,13 @@ export function createReconciler(runtime: Runtime, deps: ReconcilerDeps = {}): R
         mode,
         dryRun,
         fs: deps.fs,
+        runner,
+        onLockWait: deps.onLockWait,
       });
       aliasVerdict = aliasVerdictOf(aliasOutcome, dryRun, mode);
       problems.push(...aliasOutcome.plan.problems);
       if (aliasOutcome.ledgerProblem) problems.push(aliasOutcome.ledgerProblem);
-      for (const f of aliasOutcome.failed) problems.push(`could not ${f.action} alias ${f.address}: ${f.error}`);
+      problems.push(...failureProblems(aliasOutcome.failed));
     } catch (e) {
       aliasVerdict = { status: 'False', reason: 'AliasesError', message: messageOf(e) };
       problems.push(`aliases: ${messageOf(e)}`);
@@ -224,11 +229,7 @@ function aliasVerdictOf(o: AliasApplyOutcome, dryRun: boolean, mode: 'reconcile'
     };
   }
   if (o.failed.length > 0) {
-    return {
-      status: 'False',
-      reason: 'AliasesFailed',
-      message: o.failed.map((f) => `${f.action} ${f.address}: ${f.error}`).join('; '),
-    };
+    return { status: 'False', reason: 'AliasesFailed', message: failureProblems(o.failed).join('; ') };
   }
   // Ownership that could not be kept (or known) safely: never `ok`, even when every alias is there.
   if (o.ledgerFailure) return { status: 'False', reason: o.ledgerFailure.reason, message: o.ledgerFailure.message };
@@ -247,6 +248,32 @@ function aliasVerdictOf(o: AliasApplyOutcome, dryRun: boolean, mode: 'reconcile'
     reason: 'InSync',
     message: mode === 'down' ? 'no owned aliases remain' : `${n} desired alias(es) present`,
   };
+}
+
+/**
+ * One problem per distinct error: a failure that hit every alias of a batch (no `ip`, ip killed,
+ * the intent not recorded) is said once with the addresses it hit, not once per alias.
+ */
+export function failureProblems(failed: readonly { address: string; action: 'add' | 'remove'; error: string }[]): string[] {
+  const groups = new Map<string, { action: 'add' | 'remove'; addresses: string[] }>();
+  for (const f of failed) {
+    const key = `${f.action}\0${f.error}`;
+    const g = groups.get(key) ?? { action: f.action, addresses: [] };
+    g.addresses.push(f.address);
+    groups.set(key, g);
+  }
+  const out: string[] = [];
+  for (const [key, g] of groups) {
+    const error = key.slice(key.indexOf('\0') + 1);
+    if (g.addresses.length === 1) {
+      out.push(`could not ${g.action} alias ${g.addresses[0]}: ${error}`);
+    } else {
+      const shown = g.addresses.slice(0, 3).join(', ');
+      const more = g.addresses.length > 3 ? `, … (${g.addresses.length - 3} more)` : '';
+      out.push(`could not ${g.action} ${g.addresses.length} aliases (${shown}${more}): ${error}`);
+    }
+  }
+  return out;
 }
 
 function hostsVerdictOf(o: HostsApplyOutcome, dryRun: boolean): SyncVerdict {

@@ -27,7 +27,7 @@ for (let i = 0; i < 1000; i++) many.push('127.0.' + (10 + (i >> 8)) + '.' + (i &
 const v6 = ['fd00::2', 'fd00::3', 'fd00::a:1', 'fd00::a:2', 'fd00::a:3'];
 async function step(desired, opts = {}) {
   const before = runner.spawned;
-  const o = await reconcileAliases(platform, desired, { stateDir, prune: true, mode: 'reconcile', dryRun: false, ...opts });
+  const o = await reconcileAliases(platform, desired, { stateDir, prune: true, mode: 'reconcile', dryRun: false, runner, ...opts });
   return {
     spawned: runner.spawned - before,
     problems: o.plan.problems, ledgerProblem: o.ledgerProblem,
@@ -50,7 +50,7 @@ async function step(desired, opts = {}) {
   const fake = { ...platform, aliases: { ...platform.aliases, observe: async () => { const s = await platform.aliases.observe(); return { ...s, addresses: s.addresses.filter((a) => a !== '127.0.9.5') }; } } };
   {
     const before = runner.spawned;
-    const o = await reconcileAliases(fake, [...many.slice(0, 500), 'fd00::2', ...late], { stateDir, prune: true, mode: 'reconcile', dryRun: false });
+    const o = await reconcileAliases(fake, [...many.slice(0, 500), 'fd00::2', ...late], { stateDir, prune: true, mode: 'reconcile', dryRun: false, runner });
     out.midBatch = { spawned: runner.spawned - before, failed: o.failed, late: o.entries.filter((e) => e.address.startsWith('127.0.9.')), ledger: ledger(), ip: ipJson() };
   }
   out.down = await step([], { mode: 'down' });
@@ -78,7 +78,7 @@ describeInNamespace('aliases against a real lo (ip -batch, ledger)', () => {
   it('applies 1,000 IPv4 and 5 IPv6 aliases in one process, and owns exactly those it added', () => {
     expect(out.handAdd).toBe(0);
     const a = out.apply;
-    expect(a.spawned).toBe(1);
+    expect(a.spawned).toBe(2); // the state lock's flock, then ONE ip -batch
     expect(a.failed).toEqual([]);
     expect(a.applied).toBe(1005);
     const onLo = new Set(addressesOf(a.ip));
@@ -91,6 +91,16 @@ describeInNamespace('aliases against a real lo (ip -batch, ledger)', () => {
     expect(parseIpJson(a.ip)[0]!.addresses.find((x) => x.address === '127.0.10.0')!.prefixLength).toBe(32);
   });
 
+  it('the kernel records ownership with each address: label lo:lk on IPv4, metric 27755 on IPv6, nothing on hand-added ones', () => {
+    const info = JSON.parse(out.apply.ip)[0].addr_info as { local: string; label?: string; metric?: number }[];
+    const of = (a: string) => info.find((x) => x.local === a)!;
+    expect(of('127.0.10.0').label).toBe('lo:lk');
+    expect(of('fd00::a:3').metric).toBe(27755);
+    expect(of('127.0.0.9').label).toBe('lo');
+    expect(of('127.0.0.9').metric).toBeUndefined();
+    expect(info.filter((x) => x.label === 'lo:lk' || x.metric === 27755).length).toBe(1005);
+  });
+
   it('a second reconcile spawns nothing and plans nothing', () => {
     expect(out.again).toMatchObject({ spawned: 0, planned: 0, applied: 0, problems: [], ledgerProblem: null });
     expect(out.again.entryStates).toEqual({ 'present+owned': 1005, present: 1 });
@@ -98,7 +108,7 @@ describeInNamespace('aliases against a real lo (ip -batch, ledger)', () => {
 
   it('prune removes owned undesired aliases, never the hand-added 127.0.0.9', () => {
     const p = out.prune;
-    expect(p.spawned).toBe(1);
+    expect(p.spawned).toBe(2);
     expect(p.removed.length).toBe(504);
     const onLo = new Set(addressesOf(p.ip));
     expect(onLo.has('127.0.0.9')).toBe(true);
@@ -111,7 +121,7 @@ describeInNamespace('aliases against a real lo (ip -batch, ledger)', () => {
   it('a mid-batch "already assigned" leaves an accurate report and a correct ledger', () => {
     const m = out.midBatch;
     expect(out.handAdd2).toBe(0);
-    expect(m.spawned).toBe(1);
+    expect(m.spawned).toBe(2);
     expect(m.failed).toEqual([]);
     expect(m.late.map((e: any) => [e.address, e.state, e.owned])).toEqual([
       ['127.0.9.1', 'present', true], ['127.0.9.2', 'present', true], ['127.0.9.3', 'present', true], ['127.0.9.4', 'present', true],
@@ -127,14 +137,14 @@ describeInNamespace('aliases against a real lo (ip -batch, ledger)', () => {
   it('down removes everything loopkeeper added and nothing else; a second down does nothing', () => {
     const d = out.down;
     expect(d.failed).toEqual([]);
-    expect(d.spawned).toBe(1);
+    expect(d.spawned).toBe(3); // lock, one `ip -j addr` (IPv6 marks are seen only there), one ip -batch
     expect(addressesOf(d.ip).sort()).toEqual(['127.0.0.1', '127.0.0.9', '127.0.9.5', '::1']);
     expect(d.ledger.owned).toEqual([]);
     expect(out.afterDown).toMatchObject({ spawned: 0, planned: 0 });
   });
 
   it('a down lo is reported as a problem, with no process and no change', () => {
-    expect(out.reapply.spawned).toBe(1);
+    expect(out.reapply.spawned).toBe(2);
     expect(out.linkDown).toBe(0);
     const w = out.whileDown;
     expect(w.spawned).toBe(0);

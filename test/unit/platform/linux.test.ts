@@ -83,7 +83,14 @@ describe('Linux adapter: observe', () => {
   it('merges labelled keys and canonicalises, spawning nothing', async () => {
     const t = setup({ addresses: ['127.0.0.1', '::1', '127.0.0.2', '127.0.0.3', 'fd00::2'] });
     const s = await t.platform.aliases.observe();
-    expect(s).toEqual({ name: 'lo', exists: true, up: true, addresses: ['127.0.0.1', '::1', '127.0.0.2', 'fd00::2', '127.0.0.3'] });
+    expect(s).toEqual({
+      name: 'lo',
+      exists: true,
+      up: true,
+      addresses: ['127.0.0.1', '::1', '127.0.0.2', 'fd00::2', '127.0.0.3'],
+      marked: [], // lo:app is someone else's label; loopkeeper's is lo:lk
+      markedFamilies: [4],
+    });
     expect(t.runner.spawned).toBe(0);
   });
 
@@ -113,12 +120,12 @@ describe('Linux adapter: change', () => {
     expect(t.runner.calls).toEqual([
       {
         argv: [t.ip, '-force', '-batch', '-'],
-        input: 'addr add 127.0.0.2/32 dev lo\naddr add fd00::2/128 dev lo\naddr del 127.0.0.9/32 dev lo\naddr del fd00::9/128 dev lo\n',
+        input: 'addr add 127.0.0.2/32 dev lo label lo:lk\naddr add fd00::2/128 dev lo metric 27755\naddr del 127.0.0.9/32 dev lo\naddr del fd00::9/128 dev lo\n',
       },
     ]);
     expect(report.results).toEqual([
-      { address: '127.0.0.2', action: 'add', ok: true },
-      { address: 'fd00::2', action: 'add', ok: true },
+      { address: '127.0.0.2', action: 'add', ok: true, added: true },
+      { address: 'fd00::2', action: 'add', ok: true, added: true },
       { address: '127.0.0.9', action: 'remove', ok: true },
       { address: 'fd00::9', action: 'remove', ok: true },
     ]);
@@ -129,12 +136,13 @@ describe('Linux adapter: change', () => {
     const t = setup({ addresses: ['127.0.0.1', '::1', '127.0.0.3'] });
     // ip -force applied lines 1 and 3 and named line 2, exactly as in batch-force-midfail.stderr.
     t.runner.queue.push({ code: 1, stderr: stderrOf('batch-force-midfail.stderr') });
+    const before = await t.platform.aliases.observe();
     t.state.lo.add('127.0.0.2').add('127.0.0.4');
-    const report = await t.platform.aliases.change({ add: ['127.0.0.2', '127.0.0.3', '127.0.0.4'], remove: [] });
+    const report = await t.platform.aliases.change({ add: ['127.0.0.2', '127.0.0.3', '127.0.0.4'], remove: [], before });
     expect(report.results).toEqual([
-      { address: '127.0.0.2', action: 'add', ok: true },
+      { address: '127.0.0.2', action: 'add', ok: true, added: true },
       { address: '127.0.0.3', action: 'add', ok: true, existed: true },
-      { address: '127.0.0.4', action: 'add', ok: true },
+      { address: '127.0.0.4', action: 'add', ok: true, added: true },
     ]);
     expect(report.results.map(existedBefore)).toEqual([false, true, false]);
   });
@@ -142,11 +150,12 @@ describe('Linux adapter: change', () => {
   it('reports the real state when the interface disagrees with ip, with the stderr text', async () => {
     const t = setup();
     t.runner.queue.push({ code: 1, stderr: 'Error: ipv4: Invalid prefix for given prefix length.\nCommand failed -:1\n' });
+    const before = await t.platform.aliases.observe();
     t.state.lo.add('127.0.0.3');
-    const report = await t.platform.aliases.change({ add: ['127.0.0.2', '127.0.0.3'], remove: [] });
+    const report = await t.platform.aliases.change({ add: ['127.0.0.2', '127.0.0.3'], remove: [], before });
     expect(report.results).toEqual([
       { address: '127.0.0.2', action: 'add', ok: false, error: 'Error: ipv4: Invalid prefix for given prefix length.' },
-      { address: '127.0.0.3', action: 'add', ok: true },
+      { address: '127.0.0.3', action: 'add', ok: true, added: true },
     ]);
   });
 
@@ -223,7 +232,7 @@ describe('Linux adapter: change', () => {
     const t = setup({ allow: ['10.254.254.0/24'] });
     actLikeIp(t.runner, t.state.lo);
     const report = await t.platform.aliases.change({ add: ['10.0.0.1', '127.0.0.1', '::1', 'fe80::1', 'not-an-ip', '10.254.254.254'], remove: ['127.0.0.1', '::1', '8.8.8.8'] });
-    expect(t.runner.calls.map((c) => c.input)).toEqual(['addr add 10.254.254.254/32 dev lo\n']);
+    expect(t.runner.calls.map((c) => c.input)).toEqual(['addr add 10.254.254.254/32 dev lo label lo:lk\n']);
     const refused = report.results.filter((r) => !r.ok);
     expect(refused.map((r) => `${r.action} ${r.address}`)).toEqual([
       'add 10.0.0.1', 'add 127.0.0.1', 'add ::1', 'add fe80::1', 'add not-an-ip', 'remove 127.0.0.1', 'remove ::1', 'remove 8.8.8.8',

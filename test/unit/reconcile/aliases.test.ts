@@ -240,12 +240,14 @@ describe('reconcileAliases', () => {
     expect(r.ledgerProblem).toMatch(/added on lo0, but it now manages lo/);
   });
 
-  it('reports a ledger it cannot write, after making the change', async () => {
+  it('changes nothing it could not record: a state dir that cannot be used fails the change, once', async () => {
     const t = setup();
     mkdirSync(join(t.stateDir, '..'), { recursive: true });
     writeFileSync(t.stateDir, 'a file where the state dir should be');
-    const r = await reconcileAliases(t.platform, ['127.0.0.2'], t.opts());
-    expect(r.applied.length).toBe(1);
-    expect(r.ledgerProblem).toMatch(/could not record owned aliases/);
+    const r = await reconcileAliases(t.platform, ['127.0.0.2', '127.0.0.3'], t.opts());
+    expect(r.applied).toEqual([]);
+    expect(t.platform.requests).toEqual([]);
+    expect(r.failed.map((f) => f.address)).toEqual(['127.0.0.2', '127.0.0.3']);
+    expect(r.failed[0]!.error).toMatch(/^not changed: cannot take the state lock .*state\/lock: the state dir cannot be created/);
   });
 });
