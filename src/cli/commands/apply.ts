@@ -1,10 +1,15 @@
-// `loopkeeper apply [--json] [--dry-run]`: one reconcile without the daemon. Changing `lo` and
+// `loopkeeper apply [--json] [--dry-run]`: one reconcile. When loopkeeperd runs (its socket
+// answers) with the same config, interface and hosts file, apply asks it to reconcile instead of
+// racing it, and says so; otherwise it reconciles itself, under the state lock. Changing `lo` and
 // /etc/hosts needs root: when not root and something is to change, elevate (or say the exact
 // `sudo …` command).
 import { EXIT } from '../../exit-codes';
 import { createReconciler } from '../../reconcile/reconciler';
-import type { CommandRun } from '../context';
-import { configSummary, loadForCommand } from '../load-config';
+import type { LockHolder } from '../../reconcile/lock';
+import type { ReconcileReport } from '../../reconcile/types';
+import { callDaemon, DaemonStoppedAnswering, DaemonUnreachable, requestReconcile } from '../client';
+import type { CommandContext, CommandRun } from '../context';
+import { configSummary, loadForCommand, type Loaded } from '../load-config';
 import { printReport, run as plan } from './plan';
 
 export interface ApplyOptions {
@@ -16,7 +21,9 @@ export const run: CommandRun<ApplyOptions> = async (ctx, opts, args) => {
   if (opts.dryRun) return plan(ctx, { json: opts.json }, args);
   const loaded = await loadForCommand(ctx, Boolean(opts.json));
   if (!loaded.ok) return loaded.exitCode;
-  const reconciler = createReconciler(ctx.runtime);
+  const viaDaemon = await deferToDaemon(ctx, loaded, Boolean(opts.json));
+  if (viaDaemon !== null) return viaDaemon;
+  const reconciler = createReconciler(ctx.runtime, { onLockWait: (h) => ctx.err(waitingText(h)) });
   if (process.getuid?.() !== 0) {
     // Look first: when nothing is to change there is no reason to ask for a password.
     const preview = await reconciler.reconcile(loaded.desired, { trigger: 'cli', dryRun: true });
@@ -30,3 +37,81 @@ export const run: CommandRun<ApplyOptions> = async (ctx, opts, args) => {
   printReport(ctx, report, Boolean(opts.json), configSummary(loaded.config), { desiredHosts: loaded.desired.hosts });
   return report.result === 'ok' ? EXIT.OK : EXIT.FAILURE;
 };
+
+/** What is printed (stderr) while another loopkeeper holds the state lock. */
+export function waitingText(h: LockHolder | null): string {
+  const who = h ? `pid ${h.pid}${h.command ? `, ${h.command}` : ''}` : 'another process';
+  return `loopkeeper: waiting for another loopkeeper (${who}) to finish changing the aliases…\n`;
+}
+
+interface DaemonStatus {
+  daemon?: { pid?: number; interface?: string; hostsFile?: string };
+  config?: { files?: string[] };
+}
+
+type DaemonReport = ReconcileReport & { config?: { valid?: boolean; error?: string | null; files?: string[] } };
+
+/**
+ * When loopkeeperd answers on the socket, two writers must not change the same aliases: ask it to
+ * reconcile (it reloads a changed config first) and print its result. null: no daemon, apply
+ * itself. A daemon enforcing a different config is not raced either: that is an error.
+ */
+async function deferToDaemon(ctx: CommandContext, loaded: Extract<Loaded, { ok: true }>, json: boolean): Promise<number | null> {
+  let status: DaemonStatus;
+  try {
+    const r = await callDaemon<DaemonStatus>(ctx.runtime.socket, 'GET', '/v1/status', 5000);
+    if (r.status !== 200 || typeof r.body !== 'object' || r.body === null) return null;
+    status = r.body;
+  } catch {
+    return null; // unreachable (DaemonUnreachable), or not a loopkeeperd answer: nothing to defer to
+  }
+  const pid = status.daemon?.pid;
+  const theirs = [...(status.config?.files ?? [])].sort();
+  const ours = [...loaded.config.files].sort();
+  const sameConfig = theirs.length === ours.length && theirs.every((f, i) => f === ours[i]);
+  const sameIface = status.daemon?.interface === undefined || status.daemon.interface === ctx.runtime.interfaceName;
+  const sameHosts = status.daemon?.hostsFile === undefined || status.daemon.hostsFile === ctx.runtime.hostsFile;
+  if (!sameConfig || !sameIface || !sameHosts) {
+    const what = !sameConfig
+      ? `config ${theirs.join(', ') || '(none)'} (this apply: ${ours.join(', ') || '(none)'})`
+      : !sameIface
+        ? `interface ${status.daemon?.interface} (this apply: ${ctx.runtime.interfaceName})`
+        : `hosts file ${status.daemon?.hostsFile} (this apply: ${ctx.runtime.hostsFile})`;
+    ctx.err(
+      `loopkeeper: loopkeeperd${pid ? ` (pid ${pid})` : ''} is running on ${ctx.runtime.socket} with ${what}; ` +
+        'applying a different one would undo its work and it would undo this — change its config and run ' +
+        '`loopkeeper reconcile`, or stop loopkeeperd first. Nothing was changed.\n',
+    );
+    return EXIT.FAILURE;
+  }
+  if (!json) ctx.err(`loopkeeper: loopkeeperd${pid ? ` (pid ${pid})` : ''} is running: asking it to reconcile instead of racing it\n`);
+  let res;
+  try {
+    res = await requestReconcile<DaemonReport | { error?: { message?: string } }>(ctx.runtime.socket, {
+      onBusy: (s) => {
+        if (!json && ctx.interactive) ctx.err(`loopkeeper: loopkeeperd is still reconciling (${s} s)…\n`);
+      },
+    });
+  } catch (e) {
+    if (e instanceof DaemonUnreachable || e instanceof DaemonStoppedAnswering) {
+      ctx.err(`loopkeeper: ${e.message}\n  (see \`loopkeeper status\`)\n`);
+      return EXIT.FAILURE;
+    }
+    throw e;
+  }
+  if (res.status !== 200) {
+    const err = (res.body as { error?: { message?: string } }).error;
+    const retry = res.headers['retry-after'];
+    if (json) ctx.out(JSON.stringify(res.body, null, 2) + '\n');
+    ctx.err(`loopkeeper: the daemon refused (${res.status}): ${err?.message ?? 'unknown error'}${retry ? ` (retry after ${retry} s)` : ''}\n`);
+    return EXIT.FAILURE;
+  }
+  const report = res.body as DaemonReport;
+  if (json) {
+    ctx.out(JSON.stringify({ via: 'daemon', daemonPid: pid ?? null, ...report }, null, 2) + '\n');
+  } else {
+    if (report.config && report.config.valid === false) ctx.err(`loopkeeper: ${report.config.error ?? 'config invalid'}\n`);
+    printReport(ctx, report, false);
+  }
+  return report.result === 'ok' && report.config?.valid !== false ? EXIT.OK : EXIT.FAILURE;
+}

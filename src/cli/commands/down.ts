@@ -4,13 +4,14 @@ import { EXIT } from '../../exit-codes';
 import { createReconciler } from '../../reconcile/reconciler';
 import type { CommandRun } from '../context';
 import { printReport } from './plan';
+import { waitingText } from './apply';
 
 export interface DownOptions {
   json?: boolean;
 }
 
 export const run: CommandRun<DownOptions> = async (ctx, opts) => {
-  const reconciler = createReconciler(ctx.runtime);
+  const reconciler = createReconciler(ctx.runtime, { onLockWait: (h) => ctx.err(waitingText(h)) });
   const allowAliasRanges = await configuredRanges(ctx);
   if (process.getuid?.() !== 0) {
     const preview = await reconciler.down({ dryRun: true, allowAliasRanges });

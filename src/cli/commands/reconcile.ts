@@ -2,7 +2,7 @@
 // Needs no root: the daemon does the work, the socket is open to local users.
 import { EXIT } from '../../exit-codes';
 import type { ReconcileReport } from '../../reconcile/types';
-import { callDaemon, DaemonUnreachable } from '../client';
+import { DaemonStoppedAnswering, DaemonUnreachable, requestReconcile } from '../client';
 import type { CommandRun } from '../context';
 import { printReport } from './plan';
 import { cliHint } from '../hint';
@@ -20,12 +20,24 @@ type Response = ReconcileReport & {
 export const run: CommandRun<ReconcileOptions> = async (ctx, opts) => {
   let res;
   try {
-    res = await callDaemon<Response | { error: { code: string; message: string } }>(ctx.runtime.socket, 'POST', '/v1/reconcile', 300000);
+    // As long as the reconcile takes (a big range takes minutes), while the daemon still answers.
+    res = await requestReconcile<Response | { error: { code: string; message: string } }>(ctx.runtime.socket, {
+      onBusy: (s) => {
+        if (!opts.json && ctx.interactive) ctx.err(`loopkeeper: loopkeeperd is still reconciling (${s} s)…\n`);
+      },
+    });
   } catch (e) {
     if (e instanceof DaemonUnreachable) {
       if (opts.json) ctx.out(JSON.stringify({ reachable: false, error: e.message }, null, 2) + '\n');
       ctx.err(`loopkeeper: ${e.message}\n  (to reconcile without the daemon: ${cliHint('apply')})\n`);
       return EXIT.UNREACHABLE;
+    }
+    if (e instanceof DaemonStoppedAnswering) {
+      // It was reached and may have done part of the work: `apply` now could race a daemon that is
+      // only slow, so point at status instead.
+      if (opts.json) ctx.out(JSON.stringify({ reachable: true, answered: false, error: e.message }, null, 2) + '\n');
+      ctx.err(`loopkeeper: ${e.message}\n  (see \`loopkeeper status\`; the next reconcile settles whatever it left half-done)\n`);
+      return EXIT.FAILURE;
     }
     throw e;
   }

@@ -1,0 +1,115 @@
+// POST /v1/reconcile answers when the reconcile is done, however long that takes: neither the
+// server's idle/request timeouts nor the CLI's client may drop a reconcile that is merely slow
+// (issue 11 item 7). Synchronised on events: the other connections being closed by those very
+// timeouts proves they had fired while the reconcile was still running.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApiServer, type ApiServer } from '../../../src/api/server';
+import { DaemonStoppedAnswering, DaemonUnreachable, requestReconcile } from '../../../src/cli/client';
+import { idle, raw } from '../../helpers/http-unix';
+
+const quiet = { warn: () => undefined, error: () => undefined };
+
+function deferred<T = void>() {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('a slow reconcile over the socket', () => {
+  let dir: string;
+  let sock: string;
+  let api: ApiServer;
+  let started: ReturnType<typeof deferred>;
+  let finish: ReturnType<typeof deferred<object>>;
+  let healthHangs = false;
+  let destroyOnReconcile = false;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lk-api-wait-'));
+    sock = join(dir, 'lk.sock');
+    started = deferred();
+    finish = deferred<object>();
+    healthHangs = false;
+    destroyOnReconcile = false;
+    api = createApiServer({
+      handlers: {
+        status: () => ({}),
+        health: () => ({ healthy: true, body: { healthy: true } }),
+        reconcile: () => {
+          started.resolve();
+          return finish.promise;
+        },
+        metrics: () => '',
+      },
+      logger: quiet,
+      idleTimeoutMs: 100,
+      headersTimeoutMs: 100,
+      requestTimeoutMs: 150,
+    });
+    await api.listen(sock);
+    // A hung health endpoint: the request is accepted and its answer never completed.
+    api.server.prependListener('request', (req, res) => {
+      if (healthHangs && req.url === '/v1/health') (res as unknown as { end: () => void }).end = () => undefined;
+      if (destroyOnReconcile && req.url === '/v1/reconcile') req.socket.destroy();
+    });
+  });
+
+  afterEach(async () => {
+    finish.resolve({});
+    await api.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is answered after the idle and request timeouts have closed other connections', async () => {
+    const answer = requestReconcile<{ result: string }>(sock, { probeEveryMs: 60_000 });
+    await started.promise;
+    // An idle connection is dropped by the idle timeout…
+    const s = await idle(sock);
+    await new Promise<void>((r) => s.on('close', () => r()));
+    // …and a half-sent request by the request timeout…
+    await raw(sock, 'GET /v1/status HTTP/1.1\r\nHost: x\r\n', 30_000);
+    // …while the reconcile's connection is still open and gets its answer.
+    finish.resolve({ result: 'ok' });
+    const r = await answer;
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ result: 'ok' });
+  });
+
+  it('keeps waiting while the daemon answers /v1/health, and says so', async () => {
+    const busy: number[] = [];
+    const twice = deferred();
+    const answer = requestReconcile<{ result: string }>(sock, {
+      probeEveryMs: 20,
+      onBusy: (sec) => {
+        busy.push(sec);
+        if (busy.length === 2) twice.resolve();
+      },
+    });
+    await started.promise;
+    await twice.promise;
+    finish.resolve({ result: 'degraded' });
+    expect((await answer).body).toEqual({ result: 'degraded' });
+    expect(busy.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('gives up only when the daemon stops answering /v1/health too: "stopped answering", not "unreachable"', async () => {
+    healthHangs = true;
+    const answer = requestReconcile(sock, { probeEveryMs: 20, probeTimeoutMs: 50 });
+    await started.promise;
+    const e = await answer.catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DaemonStoppedAnswering);
+    expect((e as Error).message).toMatch(/took the request but stopped answering: it no longer answers \/v1\/health/);
+  });
+
+  it('a connection cut after the request was sent is "stopped answering"; no socket at all is "unreachable"', async () => {
+    destroyOnReconcile = true;
+    const cut = await requestReconcile(sock, { probeEveryMs: 60_000 }).catch((x: unknown) => x);
+    expect(cut).toBeInstanceOf(DaemonStoppedAnswering);
+    expect((cut as Error).message).toMatch(/did it stop or crash\?/);
+    const none = await requestReconcile(join(dir, 'nothing.sock'), { probeEveryMs: 60_000 }).catch((x: unknown) => x);
+    expect(none).toBeInstanceOf(DaemonUnreachable);
+    expect((none as Error).message).toMatch(/no socket there/);
+  });
+});
