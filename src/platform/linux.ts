@@ -245,6 +245,8 @@ export function createLinuxAliases(opts: LinuxAliasOptions): AliasPort {
     const before = request.before ?? (await observe());
     const { run, startError } = await runBatch(ipPath, work, before.addresses.length);
     const failures = run ? parseBatchFailures(run.stderr) : new Map<number, string>();
+    // ip named the lines that failed (else it died: see wholeBatchError below).
+    const namedLines = failures.size > 0;
     if (metricSupported && run) {
       // iproute2 < 4.18: every marked add was refused for its `metric`. Learn it, and send those
       // lines again without it (IPv4 keeps its label; IPv6 is then recorded by the ledger alone).
@@ -268,7 +270,7 @@ export function createLinuxAliases(opts: LinuxAliasOptions): AliasPort {
     // ip died without naming lines (killed, timed out, bad argument, ...): every line is in doubt.
     const wholeBatchError =
       startError ??
-      (run && (run.code !== 0 || run.signal) && failures.size === 0 ? CommandError.fromResult(run).message : null);
+      (run && (run.code !== 0 || run.signal) && !namedLines ? CommandError.fromResult(run).message : null);
 
     const after = await observe();
     const present = new Set(after.addresses);
