@@ -143,6 +143,18 @@ async function readHolder(handle: fs.FileHandle): Promise<LockHolder | null> {
   }
 }
 
+/** The lock file's text, never through a symbolic link (ELOOP) and at most 4 KiB. */
+async function readNoFollow(path: string): Promise<string> {
+  const h = await fs.open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  try {
+    const buf = Buffer.alloc(4096);
+    const { bytesRead } = await h.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await h.close();
+  }
+}
+
 /** Whether `pid` is a live process (EPERM: alive, owned by someone else). */
 export function processAlive(pid: number): boolean {
   try {
@@ -172,15 +184,16 @@ async function pidFileLock(stateDir: string, opts: LockOptions): Promise<StateLo
     }
     let text: string;
     try {
-      text = await fs.readFile(path, 'utf8');
+      text = await readNoFollow(path);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile
-      throw new LockError(path, messageOf(e));
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue; // released meanwhile
+      throw new LockError(path, code === 'ELOOP' ? 'it is a symbolic link, which loopkeeper never follows' : messageOf(e));
     }
     const holder = parseHolder(text);
     if (holder === null || !processAlive(holder.pid)) {
       // Its holder died (or it is not a lock file we write): take it away, unless it changed meanwhile.
-      const again = await fs.readFile(path, 'utf8').catch(() => null);
+      const again = await readNoFollow(path).catch(() => null);
       if (again === text) await fs.unlink(path).catch(() => undefined);
       continue;
     }
@@ -196,7 +209,7 @@ async function pidFileLock(stateDir: string, opts: LockOptions): Promise<StateLo
     async release() {
       if (released) return;
       released = true;
-      const text = await fs.readFile(path, 'utf8').catch(() => null);
+      const text = await readNoFollow(path).catch(() => null);
       if (text === mine) await fs.unlink(path).catch(() => undefined);
     },
   };
