@@ -11,9 +11,9 @@ import { idle, raw } from '../../helpers/http-unix';
 
 const quiet = { warn: () => undefined, error: () => undefined };
 
-function deferred<T = void>() {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
+function deferred<T = undefined>() {
+  let resolve!: (v?: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r as (v?: T) => void));
   return { promise, resolve };
 }
 
