@@ -86,7 +86,7 @@ function writeConfig(file, desired) {
 }
 /** A random desired set: mostly a few hundred changes, sometimes more than one batch (2,048). */
 function randomDesired() {
-  const big = rand() < 0.08;
+  const big = rand() < 0.05;
   const n4 = big ? int(2100, 2600) : int(20, 900);
   return [...sample(V4, n4), ...sample(V6, int(0, 30))];
 }
@@ -448,7 +448,7 @@ async function raceRounds() {
       cli.once('exit', fire);
     }
     let contended = false;
-    const watch = setInterval(() => (contended = contended || lockWaiterRunning()), 10);
+    const watch = setInterval(() => (contended = contended || lockWaiterRunning()), 25);
     const exit = await exitOf(cli);
     if (exit.code !== 0) violation(round, `apply exited ${exit.code}: ${stderr.slice(0, 300)}`);
     if (/waiting for another loopkeeper/.test(stderr)) (summary.cliLockWaits++, (contended = true));
