@@ -319,8 +319,10 @@ async function applyPlan(port: AliasPort, plan: AliasPlan, start: Look, opts: Re
     try {
       await write(intent);
     } catch (e) {
-      stopped = `not changed: the intent could not be recorded in ${ledgerPath(opts.stateDir)} (${messageOf(e)})`;
-      const message = `${stopped}; make room in the state dir or fix it, then reconcile again`;
+      stopped = `not changed: the ownership ledger ${ledgerPath(opts.stateDir)} could not be written`;
+      const message =
+        `could not record owned aliases in ${ledgerPath(opts.stateDir)} (${messageOf(e)}); nothing was changed, so that ` +
+        'whatever loopkeeper adds stays recorded — make room in the state dir or fix it, then reconcile again';
       problems.push(message);
       ledgerFailure ??= { reason: 'LedgerNotWritten', message };
       for (const w of batch) results.push({ ...w, ok: false, error: stopped });

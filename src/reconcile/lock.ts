@@ -65,7 +65,7 @@ export async function acquireStateLock(stateDir: string, opts: LockOptions): Pro
   try {
     ensureStateDir(stateDir); // created 0755 if missing; refused when others could write to it
   } catch (e) {
-    throw new LockError(join(stateDir, LOCK_FILE), `the state dir cannot be created (${messageOf(e)})`);
+    throw new LockError(join(stateDir, LOCK_FILE), `the state dir cannot be used (${messageOf(e)})`);
   }
   const flock = await findExecutable(opts.flockCandidates ?? FLOCK_CANDIDATES);
   return flock !== null ? flockLock(stateDir, flock, opts) : pidFileLock(stateDir, opts);

@@ -228,11 +228,11 @@ function aliasVerdictOf(o: AliasApplyOutcome, dryRun: boolean, mode: 'reconcile'
       message: o.plan.problems.join('; '),
     };
   }
+  // Ownership that could not be kept (or known) safely: never `ok`, even when every alias is there.
+  if (o.ledgerFailure) return { status: 'False', reason: o.ledgerFailure.reason, message: o.ledgerFailure.message };
   if (o.failed.length > 0) {
     return { status: 'False', reason: 'AliasesFailed', message: failureProblems(o.failed).join('; ') };
   }
-  // Ownership that could not be kept (or known) safely: never `ok`, even when every alias is there.
-  if (o.ledgerFailure) return { status: 'False', reason: o.ledgerFailure.reason, message: o.ledgerFailure.message };
   if (dryRun && o.plan.changes.length > 0) {
     const adds = o.plan.add.length;
     const removes = o.plan.remove.length;

@@ -172,11 +172,12 @@ describe('Linux adapter: change', () => {
   it('-force with two failing lines (real capture): each named line is judged on its own', async () => {
     const t = setup({ addresses: ['127.0.0.1', '::1', '127.0.0.2', 'fd00::2'] });
     t.runner.queue.push({ code: 1, stderr: stderrOf('batch-force-two-fail.stderr') });
+    const before = await t.platform.aliases.observe();
     t.state.lo.add('127.0.0.22');
-    const report = await t.platform.aliases.change({ add: ['127.0.0.2', '127.0.0.22', 'fd00::2'], remove: [] });
+    const report = await t.platform.aliases.change({ add: ['127.0.0.2', '127.0.0.22', 'fd00::2'], remove: [], before });
     expect(report.results).toEqual([
       { address: '127.0.0.2', action: 'add', ok: true, existed: true },
-      { address: '127.0.0.22', action: 'add', ok: true },
+      { address: '127.0.0.22', action: 'add', ok: true, added: true },
       { address: 'fd00::2', action: 'add', ok: true, existed: true },
     ]);
   });

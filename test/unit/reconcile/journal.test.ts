@@ -234,8 +234,9 @@ describe('reconcileAliases: intent first, outcome after', () => {
     writeFileSync(join(t.stateDir, 'state.json', 'x', 'y'), '');
     const r = await t.run(['127.0.0.2']);
     expect(t.k.requests).toEqual([]);
-    expect(r.failed).toEqual([{ address: '127.0.0.2', action: 'add', error: expect.stringMatching(/^not changed: the intent could not be recorded in .*state\.json/) }]);
-    expect(r.ledgerProblem).toMatch(/make room in the state dir or fix it/);
+    expect(r.failed).toEqual([{ address: '127.0.0.2', action: 'add', error: expect.stringMatching(/^not changed: the ownership ledger .*state\.json could not be written/) }]);
+    expect(r.ledgerProblem).toMatch(/could not record owned aliases in .*; nothing was changed.*make room in the state dir or fix it/);
+    expect(r.ledgerFailure).toMatchObject({ reason: 'LedgerNotWritten' });
   });
 
   it.each([true, false])('two reconciles at once (marks: %s) keep every ownership record: the lock serialises them', async (marks) => {

@@ -78,7 +78,7 @@ describe.each(kinds)('state lock ($name)', ({ candidates }) => {
   it('a state dir that cannot be created is a clear error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lk-lock-'));
     writeFileSync(join(dir, 'file'), 'x');
-    await expect(acquireStateLock(join(dir, 'file', 'state'), opts())).rejects.toThrow(/cannot take the state lock .*: the state dir cannot be created/);
+    await expect(acquireStateLock(join(dir, 'file', 'state'), opts())).rejects.toThrow(/cannot take the state lock .*: the state dir cannot be used/);
   });
 });
 
