@@ -246,11 +246,14 @@ export async function reconcileAliases(
     lock = await (opts.lock ?? ((dir) => acquireStateLock(dir, { runner: opts.runner ?? createRunner(), onWait: opts.onLockWait })))(opts.stateDir);
   } catch (e) {
     // Without the lock another loopkeeper could be writing the ledger: change nothing.
-    const error = `not changed: ${messageOf(e)}`;
+    const message =
+      `could not record owned aliases in ${ledgerPath(opts.stateDir)}: ${messageOf(e)}; nothing was changed, so that ` +
+      'whatever loopkeeper adds stays recorded — fix the state dir, then reconcile again';
+    const error = 'not changed: the state lock could not be taken';
     const results = plan.changes.flatMap((c): AliasChangeResult[] =>
       c.kind === 'alias' ? [{ address: c.address, action: c.action === 'remove' ? 'remove' : 'add', ok: false, error }] : [],
     );
-    return outcome(plan, results, current.owned, current.read.ledger, [...current.problems, ...(results.length === 0 ? [error] : [])], null);
+    return outcome(plan, results, current.owned, current.read.ledger, [...current.problems, message], { reason: 'LedgerNotWritten', message });
   }
   try {
     current = await look(port, opts, true);

@@ -18,6 +18,7 @@ import { findExecutable } from '../platform/linux';
 import { CommandError } from '../platform/runner';
 import { messageOf } from '../errors';
 import { ensureStateDir } from '../fs/state-dir';
+import { explain } from '../fs/seam';
 
 export const LOCK_FILE = 'lock';
 export const PID_LOCK_FILE = 'lock.pid';
@@ -98,7 +99,7 @@ async function flockLock(stateDir: string, flock: string, opts: LockOptions): Pr
     handle = await fs.open(path, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW, 0o600);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new LockError(path, code === 'ELOOP' ? 'it is a symbolic link, which loopkeeper never follows' : messageOf(e));
+    throw new LockError(path, code === 'ELOOP' ? 'it is a symbolic link, which loopkeeper never follows' : explain(e));
   }
   try {
     if (!(await handle.stat()).isFile()) throw new LockError(path, 'it is not a regular file');
@@ -120,7 +121,7 @@ async function flockLock(stateDir: string, flock: string, opts: LockOptions): Pr
     await handle.write(text, 0, 'utf8');
   } catch (e) {
     await handle.close().catch(() => undefined);
-    throw e instanceof LockError ? e : new LockError(path, messageOf(e));
+    throw e instanceof LockError ? e : new LockError(path, explain(e));
   }
   let released = false;
   return {
@@ -180,7 +181,7 @@ async function pidFileLock(stateDir: string, opts: LockOptions): Promise<StateLo
       }
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new LockError(path, messageOf(e));
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new LockError(path, explain(e));
     }
     let text: string;
     try {
@@ -188,7 +189,7 @@ async function pidFileLock(stateDir: string, opts: LockOptions): Promise<StateLo
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') continue; // released meanwhile
-      throw new LockError(path, code === 'ELOOP' ? 'it is a symbolic link, which loopkeeper never follows' : messageOf(e));
+      throw new LockError(path, code === 'ELOOP' ? 'it is a symbolic link, which loopkeeper never follows' : explain(e));
     }
     const holder = parseHolder(text);
     if (holder === null || !processAlive(holder.pid)) {

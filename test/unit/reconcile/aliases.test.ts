@@ -248,6 +248,7 @@ describe('reconcileAliases', () => {
     expect(r.applied).toEqual([]);
     expect(t.platform.requests).toEqual([]);
     expect(r.failed.map((f) => f.address)).toEqual(['127.0.0.2', '127.0.0.3']);
-    expect(r.failed[0]!.error).toMatch(/^not changed: cannot take the state lock .*state\/lock: .*not a directory/);
+    expect(r.failed[0]!.error).toBe('not changed: the state lock could not be taken');
+    expect(r.ledgerFailure).toMatchObject({ reason: 'LedgerNotWritten', message: expect.stringMatching(/could not record owned aliases in .*: cannot take the state lock .*state\/lock: .*not a directory.*nothing was changed/) });
   });
 });
