@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiServer, type ApiServer } from '../../../src/api/server';
 import { DaemonStoppedAnswering, DaemonUnreachable, requestReconcile } from '../../../src/cli/client';
+import { createServer, type Server } from 'node:net';
 import { idle, raw } from '../../helpers/http-unix';
 
 const quiet = { warn: () => undefined, error: () => undefined };
@@ -23,16 +24,12 @@ describe('a slow reconcile over the socket', () => {
   let api: ApiServer;
   let started: ReturnType<typeof deferred>;
   let finish: ReturnType<typeof deferred<object>>;
-  let healthHangs = false;
-  let destroyOnReconcile = false;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lk-api-wait-'));
     sock = join(dir, 'lk.sock');
     started = deferred();
     finish = deferred<object>();
-    healthHangs = false;
-    destroyOnReconcile = false;
     api = createApiServer({
       handlers: {
         status: () => ({}),
@@ -49,11 +46,6 @@ describe('a slow reconcile over the socket', () => {
       requestTimeoutMs: 150,
     });
     await api.listen(sock);
-    // A hung health endpoint: the request is accepted and its answer never completed.
-    api.server.prependListener('request', (req, res) => {
-      if (healthHangs && req.url === '/v1/health') (res as unknown as { end: () => void }).end = () => undefined;
-      if (destroyOnReconcile && req.url === '/v1/reconcile') req.socket.destroy();
-    });
   });
 
   afterEach(async () => {
@@ -95,21 +87,39 @@ describe('a slow reconcile over the socket', () => {
   });
 
   it('gives up only when the daemon stops answering /v1/health too: "stopped answering", not "unreachable"', async () => {
-    healthHangs = true;
-    const answer = requestReconcile(sock, { probeEveryMs: 20, probeTimeoutMs: 50 });
-    await started.promise;
-    const e = await answer.catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(DaemonStoppedAnswering);
-    expect((e as Error).message).toMatch(/took the request but stopped answering: it no longer answers \/v1\/health/);
+    // A wedged daemon: it accepts connections and reads requests, and never answers any.
+    const wedged = join(dir, 'wedged.sock');
+    const server = createServer((c) => c.on('data', () => undefined));
+    await new Promise<void>((r) => server.listen(wedged, r));
+    try {
+      const e = await requestReconcile(wedged, { probeEveryMs: 20, probeTimeoutMs: 50 }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(DaemonStoppedAnswering);
+      expect((e as Error).message).toMatch(/took the request but stopped answering: it no longer answers \/v1\/health/);
+    } finally {
+      await closeServer(server);
+    }
   });
 
   it('a connection cut after the request was sent is "stopped answering"; no socket at all is "unreachable"', async () => {
-    destroyOnReconcile = true;
-    const cut = await requestReconcile(sock, { probeEveryMs: 60_000 }).catch((x: unknown) => x);
-    expect(cut).toBeInstanceOf(DaemonStoppedAnswering);
-    expect((cut as Error).message).toMatch(/did it stop or crash\?/);
+    const crashing = join(dir, 'crashing.sock');
+    const server = createServer((c) => c.once('data', () => c.destroy()));
+    await new Promise<void>((r) => server.listen(crashing, r));
+    try {
+      const cut = await requestReconcile(crashing, { probeEveryMs: 60_000 }).catch((x: unknown) => x);
+      expect(cut).toBeInstanceOf(DaemonStoppedAnswering);
+      expect((cut as Error).message).toMatch(/did it stop or crash\?/);
+    } finally {
+      await closeServer(server);
+    }
     const none = await requestReconcile(join(dir, 'nothing.sock'), { probeEveryMs: 60_000 }).catch((x: unknown) => x);
     expect(none).toBeInstanceOf(DaemonUnreachable);
     expect((none as Error).message).toMatch(/no socket there/);
   });
 });
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((r) => {
+    server.close(() => r());
+    server.unref();
+  });
+}
