@@ -10,7 +10,7 @@ import { canonicalAddress, canVerify, existedBefore } from '../platform/common';
 import type { AliasChangeResult, AliasPort, CommandRunner, InterfaceState, Platform } from '../platform/types';
 import { createRunner } from '../platform/runner';
 import { messageOf } from '../errors';
-import { ledgerPath, MAX_LEDGER_BYTES, readLedger, sameLedger, writeLedger, type Ledger, type LedgerRead } from './ledger';
+import { ledgerPath, MAX_LEDGER_BYTES, readLedger, sameLedger, sortedAddresses, writeLedger, type Ledger, type LedgerRead } from './ledger';
 import { acquireStateLock, type LockHolder, type StateLock } from './lock';
 import { judgeOwnership, needsInspection } from './ownership';
 import { readRegularFile, writeFileAtomic } from '../fs/atomic';
@@ -212,8 +212,15 @@ export async function reconcileAliases(
   const port = platform.aliases;
   const iface = port.interfaceName;
   const now = opts.now ?? (() => new Date());
-  const planFor = (l: Look): AliasPlan =>
-    planAliases(l.observed, desired, { version: 1, owned: l.owned }, { prune: opts.prune, mode: opts.mode, platform: platform.name });
+  // What the plan treats as owned: what is there and loopkeeper's, in address order (changes are
+  // listed and ranged in that order), plus what the ledger records that is gone — a desired alias
+  // deleted by hand is still shown as loopkeeper's, to be put back (only present ones are removed).
+  const planFor = (l: Look): AliasPlan => {
+    const present = new Set(l.observed.addresses);
+    const recordedGone = canVerify(l.observed) ? l.ledger.owned.filter((a) => !present.has(a)) : [];
+    const owned = sortedAddresses([...l.owned, ...recordedGone]);
+    return planAliases(l.observed, desired, { version: 1, owned }, { prune: opts.prune, mode: opts.mode, platform: platform.name });
+  };
 
   // 1. Look, without the lock and without spawning anything (a plan may look deeper: it must be right).
   let current = await look(port, opts, opts.dryRun);

@@ -220,7 +220,7 @@ export function renderLedger(ledger: Ledger): string {
 }
 
 /** IPv4 first, then numerically (like compareIps), parsing each address once rather than per comparison. */
-function sortedAddresses(addresses: readonly string[]): string[] {
+export function sortedAddresses(addresses: readonly string[]): string[] {
   const keyed = [...new Set(addresses)].map((a) => ({ a, ip: parseIp(a) }));
   keyed.sort((x, y) => {
     if (!x.ip || !y.ip) return x.ip ? -1 : y.ip ? 1 : x.a < y.a ? -1 : x.a > y.a ? 1 : 0;
