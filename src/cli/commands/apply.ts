@@ -7,6 +7,7 @@ import { EXIT } from '../../exit-codes';
 import { createReconciler } from '../../reconcile/reconciler';
 import type { LockHolder } from '../../reconcile/lock';
 import type { ReconcileReport } from '../../reconcile/types';
+import { cliHint } from '../hint';
 import { callDaemon, DaemonStoppedAnswering, DaemonUnreachable, requestReconcile } from '../client';
 import type { CommandContext, CommandRun } from '../context';
 import { configSummary, loadForCommand, type Loaded } from '../load-config';
@@ -80,7 +81,7 @@ async function deferToDaemon(ctx: CommandContext, loaded: Extract<Loaded, { ok: 
     ctx.err(
       `loopkeeper: loopkeeperd${pid ? ` (pid ${pid})` : ''} is running on ${ctx.runtime.socket} with ${what}; ` +
         'applying a different one would undo its work and it would undo this — change its config and run ' +
-        '`loopkeeper reconcile`, or stop loopkeeperd first. Nothing was changed.\n',
+        `\`${cliHint('reconcile')}\`, or stop loopkeeperd first. Nothing was changed.\n`,
     );
     return EXIT.FAILURE;
   }
@@ -94,7 +95,7 @@ async function deferToDaemon(ctx: CommandContext, loaded: Extract<Loaded, { ok: 
     });
   } catch (e) {
     if (e instanceof DaemonUnreachable || e instanceof DaemonStoppedAnswering) {
-      ctx.err(`loopkeeper: ${e.message}\n  (see \`loopkeeper status\`)\n`);
+      ctx.err(`loopkeeper: ${e.message}\n  (see \`${cliHint('status')}\`)\n`);
       return EXIT.FAILURE;
     }
     throw e;

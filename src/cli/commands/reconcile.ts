@@ -36,7 +36,7 @@ export const run: CommandRun<ReconcileOptions> = async (ctx, opts) => {
       // It was reached and may have done part of the work: `apply` now could race a daemon that is
       // only slow, so point at status instead.
       if (opts.json) ctx.out(JSON.stringify({ reachable: true, answered: false, error: e.message }, null, 2) + '\n');
-      ctx.err(`loopkeeper: ${e.message}\n  (see \`loopkeeper status\`; the next reconcile settles whatever it left half-done)\n`);
+      ctx.err(`loopkeeper: ${e.message}\n  (see \`${cliHint('status')}\`; the next reconcile settles whatever it left half-done)\n`);
       return EXIT.FAILURE;
     }
     throw e;
