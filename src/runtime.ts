@@ -1,5 +1,8 @@
 // Where things live: defaults per platform, overridden by LOOPKEEPER_* variables, overridden by
-// flags. Both binaries resolve their paths here so they always agree.
+// flags. Both binaries resolve their paths here so they always agree. What differs per OS comes
+// from the platform profile (src/platform/profiles).
+import type { PlatformDefaults } from './platform/profile';
+import { FALLBACK_PROFILE, profileFor } from './platform/profiles';
 
 export interface RuntimeFlags {
   config?: string[];
@@ -23,16 +26,21 @@ export interface Runtime {
 
 export const DEFAULT_CONFIG_FILE = '/etc/loopkeeper/loopkeeper.yaml';
 
+/** The platform's defaults (src/platform/profiles); the Linux ones where loopkeeper has no profile. */
+function defaultsOf(platform: NodeJS.Platform): PlatformDefaults {
+  return (profileFor(platform) ?? FALLBACK_PROFILE).defaults;
+}
+
 export function defaultSocket(platform: NodeJS.Platform): string {
-  return platform === 'darwin' ? '/var/run/loopkeeper.sock' : '/run/loopkeeper/loopkeeper.sock';
+  return defaultsOf(platform).socket;
 }
 
 export function defaultStateDir(platform: NodeJS.Platform): string {
-  return platform === 'darwin' ? '/var/db/loopkeeper' : '/var/lib/loopkeeper';
+  return defaultsOf(platform).stateDir;
 }
 
 export function defaultInterface(platform: NodeJS.Platform): string {
-  return platform === 'darwin' ? 'lo0' : 'lo';
+  return defaultsOf(platform).interfaceName;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -8,7 +8,7 @@ import { resolveRuntime, type RuntimeFlags } from '../runtime';
 import { addRuntimeOptions } from '../runtime-options';
 import { version } from '../version';
 import { Daemon } from './daemon';
-import { createLogger, isLevel, LEVELS } from './log';
+import { appendingWriter, createLogger, isLevel, LEVELS } from './log';
 import { SocketInUse } from '../api/socket-path';
 import { messageOf } from '../errors';
 import { checkTextfilePath, MetricsTextfile } from './metrics-textfile';
@@ -29,6 +29,7 @@ export async function main(argv: string[]): Promise<void> {
       'also write the /metrics text to PATH (atomically) at start-up and after every reconcile, for node_exporter\'s ' +
         'textfile collector (e.g. /var/lib/prometheus/node-exporter/loopkeeper.prom; env LOOPKEEPER_METRICS_TEXTFILE)',
     )
+    .option('--log-file <path>', 'append the log lines to PATH instead of stdout, reopened for every line (log rotation needs no signal)')
     .exitOverride();
   try {
     program.parse(argv);
@@ -36,7 +37,7 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = e instanceof CommanderError && e.exitCode === 0 ? 0 : 2;
     return;
   }
-  const opts = program.opts<RuntimeFlags & { logLevel: string; reconcileRate: string; metricsTextfile?: string }>();
+  const opts = program.opts<RuntimeFlags & { logLevel: string; reconcileRate: string; metricsTextfile?: string; logFile?: string }>();
   const reconcileRate = Number(opts.reconcileRate);
   if (!Number.isFinite(reconcileRate) || reconcileRate < 1) {
     process.stderr.write(`loopkeeperd: --reconcile-rate must be a number >= 1, not "${opts.reconcileRate}"\n`);
@@ -59,7 +60,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const runtime = resolveRuntime(opts, process.env);
   // Synchronous writes: every line is out before an exit, and the daemon logs little.
-  const logger = createLogger(opts.logLevel);
+  const logger = createLogger(opts.logLevel, opts.logFile ? appendingWriter(opts.logFile) : undefined);
   if (textfileCheck?.warning) logger.warn({ path: textfileCheck.path }, textfileCheck.warning);
   const strictModes = process.getuid?.() === 0;
   const loader = new ConfigLoaderProcess();

@@ -2,6 +2,14 @@
 // out why lo0 is not listed (down or missing), and for changes. ifconfig has no batch mode, so a
 // change is one process per address; the interface is looked at again afterwards and that is what
 // we report.
+//
+// Ownership: `ifconfig lo0 alias ADDR` succeeds silently on an address that is already there (no
+// "File exists"), so its answer never says whether loopkeeper added the address. Only a look right
+// before the add can: each address is tested immediately before its ifconfig (a bind on ADDR, port
+// 0: one syscall, where os.networkInterfaces() costs ~24 ms at 4,096 addresses), and an address
+// that is there then — someone else put it there since the plan looked — is not added and never
+// recorded as loopkeeper's. What remains is the instant between that test and ifconfig itself.
+import { createSocket } from 'node:dgram';
 import { networkInterfaces as osNetworkInterfaces } from 'node:os';
 import { parseIp } from '../net/ip';
 import { addressesFromOs, judge, type AliasChangeOutcome, type NetworkInterfacesFn } from './common';
@@ -20,6 +28,29 @@ export interface DarwinAliasOptions {
   runner: CommandRunner;
   allowAliasRanges: readonly string[];
   networkInterfaces?: NetworkInterfacesFn;
+  /** Whether an address is on this machine right now (default: a bind test); tests replace it. */
+  isLocalAddress?: (address: string) => Promise<boolean>;
+}
+
+/**
+ * Whether `address` is configured on this machine now: macOS binds only to addresses an interface
+ * carries (127.0.0.2 needs its lo0 alias, unlike Linux, where all of 127/8 is local). Rejects when
+ * the answer is not a plain yes or no.
+ */
+export function bindProbe(address: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4' });
+    const done = (fn: () => void) => {
+      try {
+        socket.close();
+      } catch {
+        // not bound: nothing to close
+      }
+      fn();
+    };
+    socket.once('error', (e: NodeJS.ErrnoException) => done(() => (e.code === 'EADDRNOTAVAIL' ? resolve(false) : reject(e))));
+    socket.bind({ address, port: 0, exclusive: true }, () => done(() => resolve(true)));
+  });
 }
 
 /** The exact argv for one change (SPEC "Aliases and ownership"). */
@@ -37,6 +68,7 @@ export function createDarwinAliases(opts: DarwinAliasOptions): AliasPort {
   const name = opts.interfaceName;
   const listInterfaces = opts.networkInterfaces ?? osNetworkInterfaces;
   const guard = createGuard(opts.allowAliasRanges);
+  const isLocal = opts.isLocalAddress ?? bindProbe;
 
   async function observe(): Promise<InterfaceState> {
     const listed = addressesFromOs(listInterfaces(), name);
@@ -58,8 +90,24 @@ export function createDarwinAliases(opts: DarwinAliasOptions): AliasPort {
     if (work.length === 0) return { results, after: await observe() };
 
     const errors: (string | null)[] = [];
+    // Adds found already there (or whose presence could not be told) just before their ifconfig:
+    // never claimed.
+    const notOurs = new Set<string>();
     for (const w of work) {
       try {
+        if (w.action === 'add') {
+          let there: boolean | null;
+          try {
+            there = await isLocal(w.address);
+          } catch {
+            there = null;
+          }
+          if (there !== false) notOurs.add(w.address);
+          if (there === true) {
+            errors.push(null); // someone else's now: nothing to do, and not ours
+            continue;
+          }
+        }
         const r = await opts.runner.run(ifconfigArgv(w.action, w.address, name));
         errors.push(r.code === 0 && !r.signal ? null : CommandError.fromResult(r).message);
       } catch (e) {
@@ -71,7 +119,12 @@ export function createDarwinAliases(opts: DarwinAliasOptions): AliasPort {
     work.forEach((w, i) => {
       const error = errors[i] ?? null;
       const already = error !== null && (w.action === 'add' ? /File exists/i.test(error) : /Can't assign requested address|not found/i.test(error));
-      results.push(judge(w.address, w.action, after, present, error, already));
+      const outcome = judge(w.address, w.action, after, present, error, already);
+      if (w.action === 'add' && notOurs.has(w.address) && outcome.ok) outcome.existed = true;
+      if (w.action === 'add' && notOurs.has(w.address) && !outcome.ok && error === null) {
+        outcome.error = `${w.address} is in use on this machine but not on ${name} (another interface carries it); loopkeeper adds only addresses nobody uses`;
+      }
+      results.push(outcome);
     });
     return { results, after };
   }

@@ -4,10 +4,11 @@ import { resolve } from 'node:path';
 import type { CommandContext } from '../cli/context';
 import { EXIT } from '../exit-codes';
 import type { CommandRunner } from '../platform/types';
+import { shellWord } from '../shell';
 import {
   CONFIG_FILE,
   installService,
-  servicePath,
+  serviceManagerFor,
   uninstallService,
   type ServiceHost,
   type ServiceOptions,
@@ -15,8 +16,9 @@ import {
   type ServicePlatform,
   type ServiceStep,
 } from './install';
-import { SYSTEMD_UNIT_NAME, packageRoot } from './templates';
 import { cliHint, invocationOf, realInvocationFacts, type Invocation } from '../cli/hint';
+import { profileFor } from '../platform/profiles';
+import { packageRoot } from './templates';
 
 export interface ServiceCommandOptions {
   root?: string;
@@ -34,17 +36,15 @@ export interface ServiceCommandDeps {
   answerWithinMs?: number;
   /** Where / is for a real install (tests redirect the files; the service manager is still driven). */
   systemRoot?: string;
+  /** The environment (PATH, NVM_DIR: where a stable node link may be). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function defaultDaemonPath(): string {
   return resolve(packageRoot(), 'dist', 'daemon', 'main.js');
 }
 
-/** Quotes one word for a POSIX shell, only when it needs it (for a command the user copies). */
-export function shellWord(word: string): string {
-  if (word !== '' && /^[A-Za-z0-9_\/.:=@%+,-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
+export { shellWord };
 
 /** How the user ran this CLI (argv[1]), for the command lines hints print (src/cli/hint.ts). */
 function invocationFor(argv: readonly string[]): Invocation {
@@ -68,7 +68,7 @@ export function describeStep(step: ServiceStep): string {
 }
 
 function platformOf(p: NodeJS.Platform): ServicePlatform | null {
-  return p === 'linux' || p === 'darwin' ? p : null;
+  return profileFor(p)?.os ?? null;
 }
 
 function defaultRunner(): CommandRunner {
@@ -107,6 +107,7 @@ export async function runServiceCommand(
     packageDir: deps.packageDir,
     host: deps.host,
     answerWithinMs: deps.answerWithinMs,
+    env: deps.env ?? process.env,
   };
   const outcome: ServiceOutcome =
     mode === 'install' ? await installService(common) : await uninstallService({ ...common, stateDir: ctx.runtime.stateDir });
@@ -117,6 +118,7 @@ export async function runServiceCommand(
   }
   if (outcome.log) ctx.err(`The service's last log lines (${outcome.log.source}):\n${indent(outcome.log.text)}\n`);
   if (mode === 'uninstall') return finishUninstall(ctx, platform, rootGiven ? common.root : null, outcome);
+  for (const note of outcome.notes) ctx.err(`loopkeeper: warning: ${note}\n`);
   if (!outcome.ok) {
     ctx.err(`loopkeeper: install failed: ${outcome.error ?? 'unknown error'}\n`);
     return EXIT.FAILURE;
@@ -149,21 +151,22 @@ function refusingRunner(): CommandRunner {
 }
 
 function installSummary(platform: ServicePlatform, root: string | null, changed: boolean): string {
-  const manager = platform === 'darwin' ? 'launchd' : 'systemd';
+  const manager = serviceManagerFor(platform);
   if (root !== null) {
     return changed
-      ? `Installed the ${manager} service under ${root}; nothing was loaded.`
-      : `The ${manager} service under ${root} was already installed: nothing changed, nothing was loaded.`;
+      ? `Installed the ${manager.name} service under ${root}; nothing was loaded.`
+      : `The ${manager.name} service under ${root} was already installed: nothing changed, nothing was loaded.`;
   }
-  const look =
-    platform === 'darwin' ? 'sudo launchctl print system/dev.loopkeeper.daemon' : `systemctl status ${SYSTEMD_UNIT_NAME}`;
+  // Said only after install saw the started daemon answer on its socket (and, with launchd, that
+  // the one answering is the job launchd runs).
   const head = changed ? 'loopkeeper runs now and at boot' : 'loopkeeper was already installed and running: nothing changed';
-  return `${head} (${look}). Edit ${CONFIG_FILE}; the daemon applies it on save.`;
+  return `${head} (${manager.statusCommand}). Edit ${CONFIG_FILE}; the daemon applies it on save.`;
 }
 
 function finishUninstall(ctx: CommandContext, platform: ServicePlatform, root: string | null, outcome: ServiceOutcome): number {
-  const manager = platform === 'darwin' ? 'launchd' : 'systemd';
-  const where = root === null ? servicePath(platform) : `${root}${servicePath(platform)}`;
+  const manager = serviceManagerFor(platform).name;
+  const path = serviceManagerFor(platform).servicePath;
+  const where = root === null ? path : `${root}${path}`;
   if (outcome.error !== undefined) {
     ctx.err(`loopkeeper: uninstall failed: ${outcome.error}\n`);
     return EXIT.FAILURE;

@@ -1,6 +1,7 @@
 import type { NetworkInterfaceInfo } from 'node:os';
 import { createPlatform } from '../../../src/platform';
-import { ifconfigArgv } from '../../../src/platform/darwin';
+import { bindProbe, ifconfigArgv } from '../../../src/platform/darwin';
+import { nextOwned } from '../../../src/reconcile/aliases';
 import { fakeRunner } from '../../helpers/fake-runner';
 
 function info(address: string): NetworkInterfaceInfo {
@@ -12,7 +13,17 @@ function info(address: string): NetworkInterfaceInfo {
 /** A fake lo0 that ifconfig (through the fake runner) changes and os.networkInterfaces() shows. */
 function setup(initial = ['127.0.0.1', '::1', 'fe80::1'], allow: string[] = []) {
   const lo0 = new Set(initial);
-  const state = { listed: true, lo0, ifconfigFails: new Map<string, string>() };
+  const state = {
+    listed: true,
+    lo0,
+    ifconfigFails: new Map<string, string>(),
+    /** Addresses another interface carries (the bind test sees them; lo0 does not). */
+    elsewhere: new Set<string>(),
+    /** Runs just before each presence test: another program changing lo0 at that moment. */
+    beforeProbe: (_address: string): void => undefined,
+    probeFails: false,
+    probes: [] as string[],
+  };
   const runner = fakeRunner((argv) => {
     if (argv[0] === '/sbin/ifconfig' && argv.length > 2) {
       const addr = argv.find((a) => /[.:]/.test(a) && a !== '255.255.255.255')!;
@@ -28,6 +39,12 @@ function setup(initial = ['127.0.0.1', '::1', 'fe80::1'], allow: string[] = []) 
     interfaceName: 'lo0',
     runner,
     allowAliasRanges: allow,
+    isLocalAddress: async (address) => {
+      state.probes.push(address);
+      state.beforeProbe(address);
+      if (state.probeFails) throw new Error('EACCES');
+      return lo0.has(address) || state.elsewhere.has(address);
+    },
     networkInterfaces: () => (state.listed ? { lo0: [...lo0].map((a) => info(a === 'fe80::1' ? 'fe80::1%lo0' : a)), en0: [info('192.168.1.5')] } : { en0: [info('192.168.1.5')] }),
   });
   return { platform, runner, state };
@@ -108,5 +125,64 @@ describe('macOS adapter', () => {
   it('ifconfigArgv never mixes the families up', () => {
     expect(ifconfigArgv('add', '127.255.255.254', 'lo0')).toEqual(['/sbin/ifconfig', 'lo0', 'alias', '127.255.255.254', 'netmask', '255.255.255.255']);
     expect(ifconfigArgv('remove', 'fdff::1', 'lo0')).toEqual(['/sbin/ifconfig', 'lo0', 'inet6', '-alias', 'fdff::1']);
+  });
+
+  describe('ownership: an add is ours only when the address was not there right before it', () => {
+    it('an alias another program adds between the plan and the add is not added again and not claimed', async () => {
+      const t = setup();
+      t.state.beforeProbe = (a) => void (a === '127.0.0.2' && t.state.lo0.add('127.0.0.2'));
+      const report = await t.platform.aliases.change({ add: ['127.0.0.2', '127.0.0.3'], remove: [] });
+      // ifconfig would have answered 0 for 127.0.0.2 as well (it succeeds silently on an existing address).
+      expect(t.runner.calls.map((c) => c.argv)).toEqual([['/sbin/ifconfig', 'lo0', 'alias', '127.0.0.3', 'netmask', '255.255.255.255']]);
+      expect(report.results).toEqual([
+        { address: '127.0.0.2', action: 'add', ok: true, existed: true },
+        { address: '127.0.0.3', action: 'add', ok: true },
+      ]);
+      expect(nextOwned([], report.results, report.after)).toEqual(['127.0.0.3']);
+    });
+
+    it('tests each address right before its own ifconfig, in order', async () => {
+      const t = setup();
+      const order: string[] = [];
+      t.state.beforeProbe = (a) => void order.push(`probe ${a} after ${t.runner.calls.length} ifconfig(s)`);
+      await t.platform.aliases.change({ add: ['127.0.0.2', 'fd00::2', '127.0.0.4'], remove: [] });
+      expect(order).toEqual(['probe 127.0.0.2 after 0 ifconfig(s)', 'probe fd00::2 after 1 ifconfig(s)', 'probe 127.0.0.4 after 2 ifconfig(s)']);
+    });
+
+    it('when presence cannot be told, adds but does not claim (never removing someone else\'s alias wins)', async () => {
+      const t = setup();
+      t.state.probeFails = true;
+      const report = await t.platform.aliases.change({ add: ['127.0.0.2'], remove: [] });
+      expect(t.runner.calls).toHaveLength(1);
+      expect(report.results).toEqual([{ address: '127.0.0.2', action: 'add', ok: true, existed: true }]);
+    });
+
+    it('an address another interface carries is not put on lo0, and the failure says why', async () => {
+      const t = setup();
+      t.state.elsewhere.add('127.0.0.2');
+      const report = await t.platform.aliases.change({ add: ['127.0.0.2'], remove: [] });
+      expect(t.runner.spawned).toBe(0);
+      expect(report.results).toEqual([
+        { address: '127.0.0.2', action: 'add', ok: false, error: expect.stringMatching(/^127\.0\.0\.2 is in use on this machine but not on lo0/) },
+      ]);
+    });
+
+    it('removals are not tested first: only the ledger decides what is removed', async () => {
+      const t = setup(['127.0.0.1', '::1', '127.0.0.9']);
+      await t.platform.aliases.change({ add: [], remove: ['127.0.0.9'] });
+      expect(t.state.probes).toEqual([]);
+    });
+  });
+});
+
+describe('bindProbe (the presence test on the real machine; binding changes nothing)', () => {
+  it('says yes for an address this machine has, no for one it has not', async () => {
+    expect(await bindProbe('127.0.0.1')).toBe(true);
+    // TEST-NET-3 (RFC 5737): never configured on a test machine.
+    expect(await bindProbe('203.0.113.77')).toBe(false);
+  });
+
+  it('rejects what is not a yes-or-no answer', async () => {
+    await expect(bindProbe('not-an-address')).rejects.toThrow();
   });
 });

@@ -291,63 +291,6 @@ describe('the config install writes from the example', () => {
   });
 });
 
-describe('install on macOS', () => {
-  it('writes the LaunchDaemon plist and the config dir; --root loads nothing', async () => {
-    const { root, runner, options } = setup('darwin');
-    expect((await installService(options)).ok).toBe(true);
-    const plist = readFileSync(join(root, 'Library/LaunchDaemons/dev.loopkeeper.daemon.plist'), 'utf8');
-    expect(plist).toContain(`<string>${options.paths.daemon}</string>`);
-    expect(existsSync(join(root, 'etc/loopkeeper/conf.d'))).toBe(true);
-    expect(runner.calls).toEqual([]);
-  });
-
-  it('bootstraps a job that is not loaded, and leaves a loaded unchanged one alone; waits for the daemon either way', async () => {
-    const host = fakeHost();
-    const { options } = setup('darwin', { activate: true, host });
-    let loaded = false;
-    const runner = fakeRunner((argv) => {
-      if (argv[1] === 'print') return { code: loaded ? 0 : 113, stderr: loaded ? '' : 'Could not find service' };
-      if (argv[1] === 'bootstrap') loaded = true;
-      return {};
-    });
-    options.runner = runner;
-    expect((await installService(options)).ok).toBe(true);
-    expect(runner.calls).toEqual([
-      'launchctl print system/dev.loopkeeper.daemon',
-      'launchctl enable system/dev.loopkeeper.daemon',
-      'launchctl bootstrap system /Library/LaunchDaemons/dev.loopkeeper.daemon.plist',
-    ]);
-    runner.calls.length = 0;
-    const again = await installService(options);
-    expect(again).toMatchObject({ ok: true, changed: false });
-    expect(runner.calls).toEqual(['launchctl print system/dev.loopkeeper.daemon']);
-    expect(host.waits).toEqual([
-      { socket: '/var/run/loopkeeper.sock', withinMs: 10000 },
-      { socket: '/var/run/loopkeeper.sock', withinMs: 10000 },
-    ]);
-  });
-
-  it('reloads a loaded job whose plist changed', async () => {
-    const { options } = setup('darwin', { activate: true });
-    await installService({ ...options, runner: fakeRunner() });
-    const runner = fakeRunner();
-    const r = await installService({ ...options, runner, paths: { ...options.paths, node: '/opt/homebrew/bin/node' } });
-    expect(r.ok).toBe(true);
-    expect(runner.calls).toEqual([
-      'launchctl print system/dev.loopkeeper.daemon',
-      'launchctl bootout system/dev.loopkeeper.daemon',
-      'launchctl enable system/dev.loopkeeper.daemon',
-      'launchctl bootstrap system /Library/LaunchDaemons/dev.loopkeeper.daemon.plist',
-    ]);
-  });
-
-  it('a job that never answers: the last lines of /var/log/loopkeeper.log', async () => {
-    const { options } = setup('darwin', { activate: true, host: fakeHost({ answers: false, log: 'loopkeeperd: EACCES' }) });
-    const r = await installService(options);
-    expect(r).toMatchObject({ ok: false, log: { source: '/var/log/loopkeeper.log', text: 'loopkeeperd: EACCES' } });
-  });
-});
-
 describe('uninstall', () => {
   const STATE = '/var/lib/loopkeeper';
 
@@ -425,26 +368,5 @@ describe('uninstall', () => {
     expect(() => lstatSync(join(wants, 'loopkeeper.service'))).toThrow();
     expect(existsSync(join(root, 'etc/loopkeeper'))).toBe(false);
     expect(runner.calls).toEqual(['systemctl disable --now loopkeeper.service', 'systemctl daemon-reload']);
-  });
-
-  it('macOS: boots out a loaded job and removes the plist and the config install wrote', async () => {
-    const { root, options } = setup('darwin');
-    await installService(options);
-    const runner = fakeRunner();
-    const r = await uninstallService({ ...options, activate: true, runner, stateDir: '/var/db/loopkeeper' });
-    expect(r.ok).toBe(true);
-    expect(runner.calls).toEqual(['launchctl print system/dev.loopkeeper.daemon', 'launchctl bootout system/dev.loopkeeper.daemon']);
-    expect(existsSync(join(root, 'Library/LaunchDaemons/dev.loopkeeper.daemon.plist'))).toBe(false);
-    expect(existsSync(join(root, 'etc/loopkeeper'))).toBe(false);
-  });
-
-  it('macOS: a failing bootout still removes the plist, and is reported', async () => {
-    const { root, options } = setup('darwin');
-    await installService(options);
-    const runner = fakeRunner((argv) => (argv[1] === 'bootout' ? { code: 5, stderr: 'Boot-out failed: 5: Input/output error' } : {}));
-    const r = await uninstallService({ ...options, activate: true, runner, stateDir: '/var/db/loopkeeper' });
-    expect(r.ok).toBe(false);
-    expect(r.problems[0]).toMatch(/^`launchctl bootout system\/dev\.loopkeeper\.daemon` exited with 5: Boot-out failed/);
-    expect(existsSync(join(root, 'Library/LaunchDaemons/dev.loopkeeper.daemon.plist'))).toBe(false);
   });
 });

@@ -12,6 +12,8 @@ import {
   xmlEscape,
 } from '../../../src/service/templates';
 import { parsePlist, parseXml } from './plist-xml';
+import { LAUNCHD_LOG } from '../../../src/service/launchd';
+import { renderNewsyslogConf } from '../../../src/service/newsyslog';
 
 const UNIT = readFileSync(systemdTemplatePath(), 'utf8');
 const PLIST = readFileSync(launchdTemplatePath(), 'utf8');
@@ -147,20 +149,30 @@ describe('the systemd unit template', () => {
   });
 });
 
+// The daemon appends to the log by path (rotation needs no signal): the same file as launchd's.
+const LOG_ARGS = ['--log-file', LAUNCHD_LOG];
+
 describe('the launchd plist template', () => {
+  it('explains its ProcessType choice, and every log path is the one install rotates', () => {
+    expect(PLIST).toMatch(/ProcessType Standard, not Background: Background jobs run with darwinbg CPU and I\/O\s+throttling/);
+    const doc = parsePlist(renderLaunchdPlist(PLIST, PATHS)) as { StandardOutPath: string; StandardErrorPath: string };
+    expect([doc.StandardOutPath, doc.StandardErrorPath]).toEqual([LAUNCHD_LOG, LAUNCHD_LOG]);
+    expect(renderNewsyslogConf(LAUNCHD_LOG)).toContain(`\n${LAUNCHD_LOG}\t`);
+  });
+
   it('is well-formed XML before and after rendering, with paths that need escaping', () => {
     expect(() => parseXml(PLIST)).not.toThrow();
     const r = renderLaunchdPlist(PLIST, { node: '/opt/a&b <x>/node', daemon: "/opt/it's/main.js" });
-    expect(parsePlist(r)).toMatchObject({ ProgramArguments: ['/opt/a&b <x>/node', ...NODE_FLAGS, "/opt/it's/main.js"] });
+    expect(parsePlist(r)).toMatchObject({ ProgramArguments: ['/opt/a&b <x>/node', ...NODE_FLAGS, "/opt/it's/main.js", ...LOG_ARGS] });
   });
 
-  it('is a LaunchDaemon that runs at load, stays alive, and logs to /var/log/loopkeeper.log', () => {
+  it('is a LaunchDaemon that runs at load, stays alive, unthrottled (Standard), and logs to /var/log/loopkeeper.log', () => {
     expect(parsePlist(renderLaunchdPlist(PLIST, PATHS))).toEqual({
       Label: 'dev.loopkeeper.daemon',
-      ProgramArguments: [PATHS.node, ...NODE_FLAGS, PATHS.daemon],
+      ProgramArguments: [PATHS.node, ...NODE_FLAGS, PATHS.daemon, ...LOG_ARGS],
       RunAtLoad: true,
       KeepAlive: true,
-      ProcessType: 'Background',
+      ProcessType: 'Standard',
       StandardOutPath: '/var/log/loopkeeper.log',
       StandardErrorPath: '/var/log/loopkeeper.log',
     });

@@ -1,0 +1,21 @@
+// Linux: iproute2 on `lo`, systemd, glibc reading /etc/hosts on every lookup.
+import type { PlatformProfile } from '../profile';
+
+export const linuxProfile: PlatformProfile = {
+  os: 'linux',
+  displayName: 'Linux',
+  defaults: { socket: '/run/loopkeeper/loopkeeper.sock', stateDir: '/var/lib/loopkeeper', interfaceName: 'lo' },
+  interfaceUpCommand: (name) => `sudo ip link set ${name} up`,
+  createAliases(opts) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('../linux') as typeof import('../linux')).createLinuxAliases(opts);
+  },
+  // glibc reads /etc/hosts on every lookup; nscd/systemd-resolved pick up changes themselves.
+  flushDnsCache: async () => undefined,
+  // glibc follows a symlinked /etc/hosts like any other path.
+  hostsFileIgnored: async () => null,
+  serviceManager() {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('../../service/systemd') as typeof import('../../service/systemd')).systemdManager;
+  },
+};
