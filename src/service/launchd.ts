@@ -4,7 +4,7 @@
 // the socket is the job launchd runs, not a loopkeeperd started by hand or the old job.
 import { chooseNodePath } from './node-path';
 import { NEWSYSLOG_CONF, renderNewsyslogConf } from './newsyslog';
-import { LAUNCHCTL, LAUNCHD_TARGET, bootoutAndWait, bootstrapWithRetry, jobState, type JobState } from './launchctl';
+import { LAUNCHCTL, LAUNCHD_TARGET, NOT_FOUND, bootoutAndWait, bootstrapWithRetry, jobState, type JobState } from './launchctl';
 import type { ServiceManager } from './manager';
 import { StepError, lexists, readTemplate, under, type Session } from './session';
 import { LAUNCHD_LABEL, launchdTemplatePath, packageRoot, renderLaunchdPlist } from './templates';
@@ -73,11 +73,22 @@ export const launchdManager: ServiceManager = {
 
   async activate(session, written) {
     const before = await jobState(session);
-    if (before.loaded && written.changed) {
+    let loaded = before.loaded;
+    if (loaded && written.changed) {
       // The running job keeps its old ProgramArguments until it is booted out and bootstrapped again.
       await bootoutAndWait(session);
+      loaded = false;
+    } else if (loaded && notRunning(before)) {
+      // Loaded from this very plist but not running (it exited and KeepAlive waits out the
+      // throttle): start it now. 113: launchd was already removing it (a bootout under way).
+      const r = await session.run([LAUNCHCTL, 'kickstart', LAUNCHD_TARGET], (x) => x.code === NOT_FOUND);
+      if (r.code === NOT_FOUND) {
+        await bootoutAndWait(session);
+        loaded = false;
+      }
+      session.changed = true;
     }
-    if (!before.loaded || written.changed) {
+    if (!loaded) {
       // A previous `launchctl disable` would make bootstrap refuse the job.
       await session.run([LAUNCHCTL, 'enable', LAUNCHD_TARGET]);
       try {
@@ -87,13 +98,10 @@ export const launchdManager: ServiceManager = {
         throw e;
       }
       session.changed = true;
-    } else if (notRunning(before)) {
-      // Loaded from this very plist but not running (it exited and KeepAlive waits out the
-      // throttle): start it now.
-      await session.run([LAUNCHCTL, 'kickstart', LAUNCHD_TARGET]);
-      session.changed = true;
     }
-    await session.waitUntilAnswering(() => launchdManager.collectLog(session));
+    // Until the first reconcile has finished, as systemd's readiness step makes `enable --now` wait:
+    // when install says "runs now", the aliases are in place.
+    await session.waitUntilAnswering(() => launchdManager.collectLog(session), 'reconciled');
     await checkJobAnswers(session);
   },
 

@@ -13,8 +13,12 @@ export interface ServiceHost {
   exists(path: string): Promise<boolean>;
   /** The path with every symlink resolved (the path itself when it cannot be resolved). */
   realpath(path: string): Promise<string>;
-  /** Asks the daemon's socket until it answers (any HTTP status), for at most `withinMs`. */
-  waitForDaemon(socket: string, withinMs: number): Promise<{ ok: true } | { ok: false; reason: string }>;
+  /**
+   * Asks the daemon's socket until it answers (any HTTP status), for at most `withinMs`. With
+   * 'reconciled', until it has finished its first reconcile (POST /v1/reconcile, which the daemon
+   * answers only after the run in progress, as the systemd unit's readiness step does).
+   */
+  waitForDaemon(socket: string, withinMs: number, until?: 'answers' | 'reconciled'): Promise<{ ok: true } | { ok: false; reason: string }>;
   /** The last `lines` lines of a file, or null when it cannot be read. */
   tail(path: string, lines: number): Promise<string | null>;
   /** The pid the daemon answering on `socket` reports (GET /v1/status), or null when it does not say. */

@@ -75,8 +75,10 @@ export function describeFailure(r: RunResult): string {
 export const realHost: ServiceHost = {
   exists,
   realpath: (p) => realpath(p).catch(() => p),
-  async waitForDaemon(socket, withinMs) {
-    const r = await waitForAnswer({ socket, method: 'GET', path: '/v1/health', withinMs });
+  async waitForDaemon(socket, withinMs, until = 'answers') {
+    const r = await waitForAnswer(
+      until === 'reconciled' ? { socket, method: 'POST', path: '/v1/reconcile', withinMs } : { socket, method: 'GET', path: '/v1/health', withinMs },
+    );
     return r.ok ? { ok: true } : { ok: false, reason: r.reason };
   },
   async tail(path, lines) {
@@ -212,9 +214,9 @@ export class Session {
   }
 
   /** Waits up to the bound for the daemon to answer on its socket; else keeps the log and throws. */
-  async waitUntilAnswering(collectLog: () => Promise<void>): Promise<void> {
+  async waitUntilAnswering(collectLog: () => Promise<void>, until: 'answers' | 'reconciled' = 'answers'): Promise<void> {
     const withinMs = this.opts.answerWithinMs ?? 10_000;
-    const r = await this.host.waitForDaemon(this.socket, withinMs);
+    const r = await this.host.waitForDaemon(this.socket, withinMs, until);
     if (r.ok) return;
     await collectLog();
     throw new StepError(

@@ -111,8 +111,8 @@ export function fakeLaunchd(initial: Partial<LaunchdModel> = {}) {
       return { code: 0 };
     }
     if (verb === 'kickstart' && rest.join(' ') === LABEL) {
-      m.log.push('kickstart');
-      if (!m.loaded) return { code: 113, stderr: `Could not find service "dev.loopkeeper.daemon" in domain for system\n` };
+      m.log.push(`kickstart${!m.loaded || m.removing ? ':113' : ''}`);
+      if (!m.loaded || m.removing) return { code: 113, stderr: `Could not find service "dev.loopkeeper.daemon" in domain for system\n` };
       if (!m.running) {
         m.running = true;
         m.pid += 1;
@@ -143,8 +143,8 @@ export function launchdHost(m: LaunchdModel, opts: { answers?: boolean; log?: st
     clock: () => clock,
     exists: async (p) => opts.exists?.(p) ?? true,
     realpath: async (p) => opts.realpaths?.[p] ?? p,
-    waitForDaemon: async (socket, withinMs) => {
-      waits.push(`${socket} ${withinMs}`);
+    waitForDaemon: async (socket, withinMs, until) => {
+      waits.push(`${socket} ${withinMs}${until ? ` ${until}` : ''}`);
       return opts.answers === false ? { ok: false, reason: `${socket} never appeared within 10 s` } : { ok: true };
     },
     tail: async () => (opts.log === undefined ? 'line 1\nline 2' : opts.log),

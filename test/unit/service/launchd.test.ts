@@ -73,7 +73,7 @@ describe('install on macOS', () => {
       '/bin/launchctl bootstrap system /Library/LaunchDaemons/dev.loopkeeper.daemon.plist',
       '/bin/launchctl print system/dev.loopkeeper.daemon',
     ]);
-    expect(t.host.waits).toEqual(['/var/run/loopkeeper.sock 10000']);
+    expect(t.host.waits).toEqual(['/var/run/loopkeeper.sock 10000 reconciled']);
   });
 
   it('again with the job loaded and running on the same plist: changes nothing', async () => {
@@ -185,6 +185,16 @@ describe('install on macOS', () => {
     const r = await installService(t.options);
     expect(r).toMatchObject({ ok: true, changed: true });
     expect(t.m.log).toEqual(['print:loaded', 'kickstart', 'print:loaded']);
+  });
+
+  it('a job launchd is already removing (a bootout by hand; kickstart answers 113): waits until it is gone, then bootstraps', async () => {
+    const t = setup({ lingerPolls: 3 });
+    await installService(t.options);
+    await t.runner.run(['/bin/launchctl', 'bootout', 'system/dev.loopkeeper.daemon']);
+    t.m.log.length = 0;
+    const r = await installService(t.options);
+    expect(r).toMatchObject({ ok: true, changed: true });
+    expect(t.m.log).toEqual(['print:loaded', 'kickstart:113', 'bootout', 'print:loaded', 'print:loaded', 'print:gone', 'enable', 'bootstrap:0', 'print:loaded']);
   });
 
   it('a job launchd lists as not running after the start: fails, with its state and the log', async () => {
