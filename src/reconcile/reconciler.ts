@@ -7,6 +7,7 @@ import type { CommandRunner, Platform } from '../platform/types';
 import type { Runtime } from '../runtime';
 import type { ReconcileReport, SyncVerdict, Trigger } from './types';
 import { createPlatform } from '../platform';
+import { profileFor } from '../platform/profiles';
 import { createRunner } from '../platform/runner';
 import { applyHosts, TrampleGuard, type HostsApplyOutcome } from '../hosts';
 import { reconcileAliases, type AliasApplyOutcome } from './aliases';
@@ -139,6 +140,13 @@ export function createReconciler(runtime: Runtime, deps: ReconcilerDeps = {}): R
     }
     for (const h of hostEntries) {
       if (h.state === 'shadowed') problems.push(`host ${h.name} is shadowed: ${h.detail}`);
+    }
+    // A file the resolver does not read at all (macOS: a symlinked /etc/hosts) is never in sync,
+    // whatever the block holds; a worse verdict (damage, trample, failure) stays.
+    const ignored = mode === 'reconcile' && hostsOutcome ? await profileFor(runtime.platform)?.hostsFileIgnored(runtime.hostsFile) : null;
+    if (ignored && (hostsVerdict.status !== 'False' || hostsVerdict.reason === 'ChangesPending')) {
+      hostsVerdict = { status: 'False', reason: ignored.reason, message: ignored.message };
+      problems.push(ignored.message);
     }
 
     const aliasChanges: Change[] = aliasOutcome ? (dryRun ? aliasOutcome.plan.changes : aliasOutcome.applied) : [];

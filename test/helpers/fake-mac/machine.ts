@@ -14,7 +14,7 @@
 //   an interface carries are local, as on macOS — ::1, fe80::1), the ephemeral range is macOS's.
 //   The fakes from test/helpers/fake-mac/bin are installed at /sbin/ifconfig, /bin/launchctl,
 //   /usr/bin/dscacheutil, /usr/bin/killall, /usr/sbin/sysctl, /usr/sbin/lsof, /usr/sbin/netstat,
-//   /bin/ls, /usr/sbin/newsyslog and /usr/sbin/mDNSResponder; PID 1 is the fake launchd, which
+//   /bin/ls, /usr/sbin/newsyslog, /usr/bin/sudo and /usr/sbin/mDNSResponder; PID 1 is the fake launchd, which
 //   loads the LaunchDaemons and prints "launchd ready" (the harness waits for that line).
 // - Every node process inside gets NODE_OPTIONS=--require …/darwin.js (process.platform = 'darwin').
 // - Commands enter with nsenter (mount, UTS, IPC, net, pid, root, cwd of the machine's PID 1).
@@ -69,6 +69,7 @@ export const FAKE_TOOLS: Readonly<Record<string, string>> = {
   '/bin/ls': 'ls',
   '/usr/sbin/newsyslog': 'newsyslog',
   '/usr/sbin/mDNSResponder': 'mDNSResponder',
+  '/usr/bin/sudo': 'sudo',
 };
 
 // The boot script, run as PID 1 of the new namespaces until it execs launchd. $1 stage, $2 the
