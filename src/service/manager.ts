@@ -27,8 +27,6 @@ export interface ServiceHost {
   sleep?(ms: number): Promise<void>;
   /** Milliseconds on a monotonic clock, for the bounds of those polls. */
   now?(): number;
-  /** Whether `path` is a symlink (for choosing a node path that survives upgrades). */
-  isSymlink?(path: string): Promise<boolean>;
 }
 
 export interface ServiceOptions {

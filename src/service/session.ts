@@ -99,7 +99,6 @@ export const realHost: ServiceHost = {
   },
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   now: () => performance.now(),
-  isSymlink: async (p) => (await lstat(p).catch(() => null))?.isSymbolicLink() === true,
 };
 
 export class Session {

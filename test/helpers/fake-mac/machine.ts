@@ -14,8 +14,8 @@
 //   an interface carries are local, as on macOS — ::1, fe80::1), the ephemeral range is macOS's.
 //   The fakes from test/helpers/fake-mac/bin are installed at /sbin/ifconfig, /bin/launchctl,
 //   /usr/bin/dscacheutil, /usr/bin/killall, /usr/sbin/sysctl, /usr/sbin/lsof, /usr/sbin/netstat,
-//   /bin/ls, /usr/sbin/newsyslog, /usr/bin/sudo and /usr/sbin/mDNSResponder; PID 1 is the fake launchd, which
-//   loads the LaunchDaemons and prints "launchd ready" (the harness waits for that line).
+//   /bin/ls, /usr/sbin/newsyslog, /usr/bin/sudo and /usr/sbin/mDNSResponder; PID 1 is the fake
+//   launchd, which loads the LaunchDaemons and prints "launchd ready" (the harness waits for it).
 // - Every node process inside gets NODE_OPTIONS=--require …/darwin.js (process.platform = 'darwin').
 // - Commands enter with nsenter (mount, UTS, IPC, net, pid, root, cwd of the machine's PID 1).
 //   `shutdown` sends SIGTERM to launchd, which stops its jobs and exits; the pid namespace ends.
