@@ -1,5 +1,6 @@
 // The facts checks share, each gathered once on first use however many checks ask for it.
-import { DARWIN_SYSCTL_ARGV, LINUX_PORT_RANGE_FILE, parsePortRange } from './parse/port-range';
+import { profileFor } from '../platform/profiles';
+import { parsePortRange } from './parse/port-range';
 import { readDestinations, readListeners } from './sockets';
 import type { DaemonAnswer, DoctorContext, DoctorInput, DoctorSeams, PortRange } from './types';
 import { errorCode, messageOf } from './util';
@@ -34,16 +35,17 @@ export function createContext(input: DoctorInput, seams: DoctorSeams): DoctorCon
   const portRange = once(async (): Promise<{ range: PortRange; source: string }> => {
     let source: string;
     let text: string;
-    if (input.platform === 'darwin') {
-      source = `\`${DARWIN_SYSCTL_ARGV.join(' ')}\``;
-      const r = await seams.runner.run(DARWIN_SYSCTL_ARGV);
+    // Where the range is read is the platform profile's (src/platform/profiles).
+    const from = profileFor(input.platform)?.doctor.portRange;
+    if (from === undefined) throw new Error(`not known how to read the ephemeral port range on ${input.platform}`);
+    if ('argv' in from) {
+      source = `\`${from.argv.join(' ')}\``;
+      const r = await seams.runner.run(from.argv);
       if (r.code !== 0) throw new Error(`${source} exited with ${r.code}: ${r.stderr.trim()}`);
       text = r.stdout;
-    } else if (input.platform === 'linux') {
-      source = LINUX_PORT_RANGE_FILE;
-      text = (await seams.readFile(LINUX_PORT_RANGE_FILE)).toString('latin1');
     } else {
-      throw new Error(`not known how to read the ephemeral port range on ${input.platform}`);
+      source = from.file;
+      text = (await seams.readFile(from.file)).toString('latin1');
     }
     const range = parsePortRange(text);
     if (range === null) throw new Error(`cannot parse the ephemeral port range from ${source}: ${JSON.stringify(text.slice(0, 80))}`);

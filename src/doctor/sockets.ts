@@ -1,8 +1,10 @@
 // The machine's TCP sockets as the port checks need them: listeners on the `--port` ports with
 // the processes holding them, and connections per destination. Linux reads the kernel's table in
-// /proc (spawn-free); macOS asks lsof (listeners) and netstat (connections), argv only.
-import { parseLsof, LSOF_ARGV } from './parse/lsof';
-import { parseNetstat, NETSTAT_ARGV } from './parse/netstat';
+// /proc (spawn-free); macOS asks lsof (listeners) and netstat (connections), argv only. Which
+// source a platform has, and its argv, is the platform profile's (src/platform/profiles).
+import { profileFor } from '../platform/profiles';
+import { parseLsof } from './parse/lsof';
+import { parseNetstat } from './parse/netstat';
 import { parseProcNetTcp, PROC_NET_TCP, type SocketRow } from './parse/proc-net-tcp';
 import type { DestinationUse, DoctorInput, DoctorSeams, Listener } from './types';
 import { errorCode } from './util';
@@ -13,7 +15,8 @@ async function eachSocket(
   seams: Pick<DoctorSeams, 'readFile' | 'runner' | 'endianness'>,
   each: (row: SocketRow) => void,
 ): Promise<{ source: string; skipped: number }> {
-  if (platform === 'linux') {
+  const table = profileFor(platform)?.doctor.socketTable;
+  if (table?.kind === 'proc') {
     let skipped = 0;
     for (const family of [4, 6] as const) {
       let text: string;
@@ -28,10 +31,10 @@ async function eachSocket(
     }
     return { source: `${PROC_NET_TCP[4]}, ${PROC_NET_TCP[6]}`, skipped };
   }
-  if (platform === 'darwin') {
-    const r = await seams.runner.run(NETSTAT_ARGV);
-    if (r.code !== 0) throw new Error(`\`${NETSTAT_ARGV.join(' ')}\` exited with ${r.code}: ${r.stderr.trim()}`);
-    return { source: `\`${NETSTAT_ARGV.join(' ')}\``, skipped: parseNetstat(r.stdout, each).skipped };
+  if (table?.kind === 'netstat') {
+    const r = await seams.runner.run(table.argv);
+    if (r.code !== 0) throw new Error(`\`${table.argv.join(' ')}\` exited with ${r.code}: ${r.stderr.trim()}`);
+    return { source: `\`${table.argv.join(' ')}\``, skipped: parseNetstat(r.stdout, each).skipped };
   }
   throw new Error(`reading the TCP socket table is not supported on ${platform}`);
 }
@@ -42,11 +45,13 @@ export async function readListeners(
   seams: Pick<DoctorSeams, 'readFile' | 'runner' | 'endianness' | 'socketOwners'>,
 ): Promise<Listener[]> {
   const ports = new Set(input.ports);
-  if (input.platform === 'darwin') {
-    const r = await seams.runner.run(LSOF_ARGV);
+  const source = profileFor(input.platform)?.doctor.listeners;
+  if (source?.kind === 'lsof') {
+    const argv = source.argv([...ports]);
+    const r = await seams.runner.run(argv);
     // lsof exits 1 when it finds nothing.
     if (r.code !== 0 && !(r.code === 1 && r.stdout.trim() === '')) {
-      throw new Error(`\`${LSOF_ARGV.join(' ')}\` exited with ${r.code}: ${r.stderr.trim()}`);
+      throw new Error(`\`${argv.join(' ')}\` exited with ${r.code}: ${r.stderr.trim()}`);
     }
     return parseLsof(r.stdout).filter((l) => ports.has(l.port));
   }

@@ -54,6 +54,27 @@ export interface LinkSeam {
   realpath(path: string): Promise<string>;
 }
 
+/**
+ * Where the doctor reads what it judges on this OS, as data: src/doctor implements each kind of
+ * source once (so a BSD port picks the macOS kinds with its own paths).
+ */
+export interface DoctorSources {
+  /** The ephemeral port range: a file holding the two numbers, or a command printing them. */
+  portRange: { file: string } | { argv: readonly string[] };
+  /** How a user widens that range. */
+  widenPortRange: string;
+  /** TCP listeners with their processes: the kernel's tables in /proc, or lsof (argv for the ports). */
+  listeners: { kind: 'proc' } | { kind: 'lsof'; argv(ports: readonly number[]): string[] };
+  /** Every TCP socket: /proc/net/tcp and tcp6, or netstat (argv). */
+  socketTable: { kind: 'proc' } | { kind: 'netstat'; argv: readonly string[] };
+  /** The command printing a file's flags (macOS `ls -lO`: uchg, schg), or null where there are none. */
+  fileFlags: ((file: string) => string[]) | null;
+  /** The loopback interface loses its aliases at every reboot; only the daemon puts them back. */
+  aliasesLostAtReboot: boolean;
+  /** The system resolver ignores a symlinked hosts file (see hostsFileIgnored). */
+  hostsLinkIgnored: boolean;
+}
+
 export interface PlatformProfile {
   readonly os: OsName;
   /** For messages: "Linux", "macOS". */
@@ -69,4 +90,5 @@ export interface PlatformProfile {
   hostsFileIgnored(hostsFile: string, seam?: LinkSeam): Promise<HostsFileIgnored | null>;
   /** The service manager that runs loopkeeperd from boot (loaded on use). */
   serviceManager(): ServiceManager;
+  readonly doctor: DoctorSources;
 }

@@ -103,7 +103,7 @@ describeOnEmulatedMac('status and doctor on an emulated Mac', () => {
     expect(check.detail).toContain(`pid ${v6}`);
     expect(d.code).toBe(1);
     const lsof = mac.calls().slice(before).filter((c) => c.tool === 'lsof');
-    expect(lsof.map((c) => c.argv.join(' '))).toEqual([`-nP -iTCP:${port} -sTCP:LISTEN -F pcn`]);
+    expect(lsof.map((c) => c.argv.join(' '))).toEqual([`-nP -iTCP:${port} -sTCP:LISTEN -F pcftn`]);
   });
 
   it('doctor: the uchg flag on the hosts file is a problem, with the chflags that clears it', () => {

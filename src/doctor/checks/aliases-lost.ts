@@ -1,5 +1,6 @@
 // macOS: lo0 aliases do not survive a reboot; only the daemon puts them back. Desired aliases
 // missing from the interface mean the daemon has not run since boot (or failed to).
+import { platformsWhere } from '../../platform/profiles';
 import type { CheckResult, DoctorCheck, DoctorSeams } from '../types';
 import { firstLines, needsConfig, plural, resultOf } from '../util';
 import { cliHint } from '../../cli/hint';
@@ -43,7 +44,7 @@ export function checkAliasesLost(
 export const check: DoctorCheck = {
   ...self,
   about: 'macOS: desired aliases missing from lo0, which loses its aliases at every reboot unless the daemon runs',
-  platforms: ['darwin'],
+  platforms: platformsWhere((p) => p.doctor.aliasesLostAtReboot),
   async run(ctx) {
     const desired = await ctx.desired();
     if (!desired) return needsConfig(self);

@@ -2,6 +2,7 @@
 // gone after the next reboot), but that alone does not make the machine wrong: SPEC "Doctor" —
 // "daemon not running" is a warning while the machine matches the config, and a problem only
 // when something the config asks for is missing.
+import { profileFor } from '../../platform/profiles';
 import type { CheckResult, DaemonAnswer, DoctorCheck, MachinePlanView } from '../types';
 import { messageOf, plural, resultOf } from '../util';
 import { cliHint } from '../../cli/hint';
@@ -55,7 +56,7 @@ export function judgeDaemon(answer: DaemonAnswer, socket: string, machine: Machi
       data: { ...data, missing },
     });
   }
-  const after = platform === 'darwin' ? ', and lo0 loses its aliases at the next reboot' : '';
+  const after = profileFor(platform)?.doctor.aliasesLostAtReboot ? `, and ${profileFor(platform)!.defaults.interfaceName} loses its aliases at the next reboot` : '';
   const removals = machine.changes.filter((c) => c.action === 'remove').length;
   const extra = removals > 0 ? `; ${plural(removals, 'entry', 'entries')} no longer desired would be removed` : '';
   return resultOf(self, 'warn', `${notRunning}; the machine matches the config now, but nothing repairs drift${after}${extra}`, { hints: [INSTALL()], data });

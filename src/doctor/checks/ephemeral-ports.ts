@@ -2,6 +2,7 @@
 // its own (source address, source port) pair, so it is the ephemeral range size times the number
 // of source addresses a client can bind (127.0.0.1 plus the IPv4 aliases; ::1 plus the IPv6 ones).
 import { parseIp } from '../../net/ip';
+import { profileFor } from '../../platform/profiles';
 import { rangeSize } from '../parse/port-range';
 import type { CheckResult, DoctorCheck, PortRange } from '../types';
 import { messageOf, plural, resultOf } from '../util';
@@ -30,7 +31,7 @@ export const check: DoctorCheck = {
   about: 'the ephemeral port range × the source addresses of each family = the concurrent connections one destination can take',
   async run(ctx) {
     const platform = ctx.input.platform;
-    if (platform !== 'linux' && platform !== 'darwin') return resultOf(self, 'skip', `not known how to read the range on ${platform}`);
+    if (profileFor(platform) === null) return resultOf(self, 'skip', `not known how to read the range on ${platform}`);
     let range: PortRange;
     try {
       range = (await ctx.portRange()).range;

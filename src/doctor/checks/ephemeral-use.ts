@@ -4,6 +4,7 @@
 // (source address, source port), so the capacity is the ephemeral range size × the source
 // addresses those connections come from. Above 50 % a warning, above 80 % a problem: a load test
 // or a connection-per-request client then fails with EADDRNOTAVAIL.
+import { FALLBACK_PROFILE, profileFor } from '../../platform/profiles';
 import { rangeSize } from '../parse/port-range';
 import { hostPort } from '../listeners';
 import type { CheckResult, DestinationUse, DoctorCheck, PortRange } from '../types';
@@ -78,10 +79,7 @@ export function judgeUse(
       `from ${plural(j.sourceAddresses.length, 'source address', 'source addresses')} = ${percent(j.share)} of ${j.capacity.toLocaleString('en-US')} ` +
       `(ports ${range.first}–${range.last} × ${j.sourceAddresses.length})`,
   );
-  const widen =
-    platform === 'darwin'
-      ? 'widen the range: `sudo sysctl -w net.inet.ip.portrange.first=1024` (and `.last=65535`)'
-      : 'widen the range: `sudo sysctl -w net.ipv4.ip_local_port_range="1024 65535"` (per network namespace; persist it in /etc/sysctl.d/)';
+  const widen = (profileFor(platform) ?? FALLBACK_PROFILE).doctor.widenPortRange;
   const hints =
     status === 'ok'
       ? []
@@ -103,7 +101,7 @@ export const check: DoctorCheck = {
   about: 'connections now (ESTABLISHED + TIME_WAIT) to every destination with 1,000 or more, as a share of its capacity (warn > 50 %, fail > 80 %)',
   async run(ctx) {
     const platform = ctx.input.platform;
-    if (platform !== 'linux' && platform !== 'darwin') return resultOf(self, 'skip', `not known how to read the socket table on ${platform}`);
+    if (profileFor(platform) === null) return resultOf(self, 'skip', `not known how to read the socket table on ${platform}`);
     let table;
     try {
       table = await ctx.connections();

@@ -1,4 +1,5 @@
 // macOS: the uchg/schg flags make the hosts file immutable: nothing can change it, loopkeeper included.
+import { platformsWhere, requireProfile } from '../../platform/profiles';
 import { parseLsFlags } from '../parse/ls-flags';
 import type { CheckResult, DoctorCheck, DoctorSeams } from '../types';
 import { messageOf, resultOf } from '../util';
@@ -6,8 +7,8 @@ import { messageOf, resultOf } from '../util';
 const self = { id: 'hosts-flags', title: 'hosts file flags' };
 const IMMUTABLE = ['uchg', 'schg', 'uappnd', 'sappnd'];
 
-export async function checkHostsFlags(seams: Pick<DoctorSeams, 'runner'>, hostsFile: string): Promise<CheckResult> {
-  const argv = ['/bin/ls', '-lO', hostsFile];
+/** `argv` prints the file's flags (the platform profile's: `/bin/ls -lO FILE` on macOS). */
+export async function checkHostsFlags(seams: Pick<DoctorSeams, 'runner'>, hostsFile: string, argv = ['/bin/ls', '-lO', hostsFile]): Promise<CheckResult> {
   let output: string;
   try {
     const r = await seams.runner.run(argv);
@@ -29,6 +30,6 @@ export async function checkHostsFlags(seams: Pick<DoctorSeams, 'runner'>, hostsF
 export const check: DoctorCheck = {
   ...self,
   about: 'macOS: the hosts file has no uchg/schg flag (nothing could write it)',
-  platforms: ['darwin'],
-  run: (ctx) => checkHostsFlags(ctx.seams, ctx.input.hostsFile),
+  platforms: platformsWhere((p) => p.doctor.fileFlags !== null),
+  run: (ctx) => checkHostsFlags(ctx.seams, ctx.input.hostsFile, requireProfile(ctx.input.platform).doctor.fileFlags!(ctx.input.hostsFile)),
 };

@@ -1,9 +1,7 @@
 // The ephemeral port range: Linux's /proc/sys/net/ipv4/ip_local_port_range ("32768\t60999\n"; it
-// applies to IPv6 too), macOS's `sysctl -n net.inet.ip.portrange.first net.inet.ip.portrange.last`.
+// applies to IPv6 too), macOS's `sysctl -n net.inet.ip.portrange.first net.inet.ip.portrange.last`
+// (where each is read is the platform profile's: src/platform/profiles).
 import type { PortRange } from '../types';
-
-export const LINUX_PORT_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
-export const DARWIN_SYSCTL_ARGV = ['sysctl', '-n', 'net.inet.ip.portrange.first', 'net.inet.ip.portrange.last'];
 
 /** Two port numbers separated by whitespace (Linux: "32768\t60999\n", macOS sysctl: two lines). */
 export function parsePortRange(text: string): PortRange | null {

@@ -77,4 +77,16 @@ export const darwinProfile: PlatformProfile = {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('../../service/launchd') as typeof import('../../service/launchd')).launchdManager;
   },
+  doctor: {
+    portRange: { argv: ['/usr/sbin/sysctl', '-n', 'net.inet.ip.portrange.first', 'net.inet.ip.portrange.last'] },
+    widenPortRange: 'widen the range: `sudo sysctl -w net.inet.ip.portrange.first=1024` (and `.last=65535`)',
+    // lsof names the process of every listener, IPv6 ones included (systeminformation's netstat
+    // parser loses their pid); one process for all the ports asked about. Fields: pid, command,
+    // fd, type (IPv4/IPv6: `*:N` alone does not say which wildcard) and address.
+    listeners: { kind: 'lsof', argv: (ports) => ['/usr/sbin/lsof', '-nP', ...ports.map((p) => `-iTCP:${p}`), '-sTCP:LISTEN', '-F', 'pcftn'] },
+    socketTable: { kind: 'netstat', argv: ['/usr/sbin/netstat', '-an', '-p', 'tcp'] },
+    fileFlags: (file) => ['/bin/ls', '-lO', file],
+    aliasesLostAtReboot: true,
+    hostsLinkIgnored: true,
+  },
 };

@@ -25,6 +25,11 @@ export class UnsupportedPlatform extends Error {
   override name = 'UnsupportedPlatform';
 }
 
+/** The systems whose profile says `pred` (for declaring where a check or a feature applies). */
+export function platformsWhere(pred: (p: PlatformProfile) => boolean): OsName[] {
+  return SUPPORTED_OSES.filter((o) => pred(PROFILES[o]));
+}
+
 /**
  * Defaults where no profile exists: the Linux paths, so that `validate`, `plan` and `schema` run
  * on any system (they change nothing there).

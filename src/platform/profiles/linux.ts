@@ -18,4 +18,16 @@ export const linuxProfile: PlatformProfile = {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('../../service/systemd') as typeof import('../../service/systemd')).systemdManager;
   },
+  doctor: {
+    // Applies to IPv6 too.
+    portRange: { file: '/proc/sys/net/ipv4/ip_local_port_range' },
+    widenPortRange:
+      'widen the range: `sudo sysctl -w net.ipv4.ip_local_port_range="1024 65535"` (per network namespace; persist it in /etc/sysctl.d/)',
+    // Spawn-free: /proc/net/tcp{,6}, and the owners from /proc/PID/fd.
+    listeners: { kind: 'proc' },
+    socketTable: { kind: 'proc' },
+    fileFlags: null,
+    aliasesLostAtReboot: false,
+    hostsLinkIgnored: false,
+  },
 };

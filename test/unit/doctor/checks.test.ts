@@ -3,7 +3,11 @@ import { checkAliasesBindable } from '../../../src/doctor/checks/aliases-bindabl
 import { judgeConfig as checkConfig } from '../../../src/doctor/checks/config';
 import { check as daemonCheck } from '../../../src/doctor/checks/daemon';
 import { check as ephemeralCheck } from '../../../src/doctor/checks/ephemeral-ports';
-import { parsePortRange, DARWIN_SYSCTL_ARGV, LINUX_PORT_RANGE_FILE } from '../../../src/doctor/parse/port-range';
+import { parsePortRange } from '../../../src/doctor/parse/port-range';
+import { requireProfile } from '../../../src/platform/profiles';
+
+const LINUX_PORT_RANGE_FILE = (requireProfile('linux').doctor.portRange as { file: string }).file;
+const DARWIN_SYSCTL_ARGV = (requireProfile('darwin').doctor.portRange as { argv: string[] }).argv;
 import { checkHostsFlags } from '../../../src/doctor/checks/hosts-flags';
 import { checkHostsShadowed } from '../../../src/doctor/checks/hosts-shadowed';
 import { checkHostsSymlink } from '../../../src/doctor/checks/hosts-symlink';
