@@ -2,6 +2,8 @@
 // /etc/newsyslog.d, and the job driven through launchctl (see launchctl.ts for the asynchronous
 // bootout and the retried bootstrap). After starting, install checks that the daemon answering on
 // the socket is the job launchd runs, not a loopkeeperd started by hand or the old job.
+import { dirname } from 'node:path';
+import { checkTrusted } from '../fs/trust';
 import { chooseNodePath } from './node-path';
 import { NEWSYSLOG_CONF, renderNewsyslogConf } from './newsyslog';
 import { LAUNCHCTL, LAUNCHD_TARGET, NOT_FOUND, bootoutAndWait, bootstrapWithRetry, jobState, type JobState } from './launchctl';
@@ -15,6 +17,12 @@ export const LAUNCHD_LOG = '/var/log/loopkeeper.log';
 const LOG_LINES = 20;
 /** How often the pid check is tried again while KeepAlive may be restarting the job. */
 const PID_CHECKS = 3;
+
+/** Why the directory holding a node link cannot be trusted by root, or null (a missing one is no problem here). */
+function linkDirProblem(link: string): string | null {
+  const problems = checkTrusted(dirname(link), { expect: 'dir' }).filter((p) => p.kind !== 'missing');
+  return problems.length === 0 ? null : problems.map((p) => p.message).join('; ');
+}
 
 /** Whether `print` says the job has no process (only when it says so in words we know). */
 function notRunning(state: JobState): boolean {
@@ -63,8 +71,15 @@ export const launchdManager: ServiceManager = {
   async write(session) {
     const { opts } = session;
     const pkg = opts.packageDir ?? packageRoot();
-    const choice = await chooseNodePath(opts.paths.node, { realpath: (p) => session.host.realpath(p), exists: (p) => session.host.exists(p) }, opts.env ?? process.env);
+    let choice = await chooseNodePath(opts.paths.node, { realpath: (p) => session.host.realpath(p), exists: (p) => session.host.exists(p) }, opts.env ?? process.env);
     if (choice.warning) session.notes.push(choice.warning);
+    // Whoever can write the link's directory can point root's node anywhere: the link is used only
+    // where the binary itself would pass install's trust check (src/service/trust-check.ts).
+    const linkDir = choice.node !== opts.paths.node && opts.activate ? linkDirProblem(choice.node) : null;
+    if (linkDir !== null) {
+      session.notes.push(`not naming ${choice.node} in the plist: ${linkDir}; it names ${opts.paths.node}, which an upgrade of node may remove`);
+      choice = { node: opts.paths.node };
+    }
     const plist = renderLaunchdPlist(await readTemplate(launchdTemplatePath(pkg)), { ...opts.paths, node: choice.node });
     const written = await session.put(LAUNCHD_PLIST_PATH, plist, choice.note);
     await session.put(NEWSYSLOG_CONF, renderNewsyslogConf(LAUNCHD_LOG), 'rotates ' + LAUNCHD_LOG);

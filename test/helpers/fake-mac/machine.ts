@@ -58,6 +58,25 @@ const MDNS_PLIST = `<?xml version="1.0" encoding="UTF-8"?>
 </plist>
 `;
 
+/**
+ * Directories of the macOS layout with their modes and owners (uid:gid; admin is gid 80, daemon
+ * gid 1), from Apple's `files` project (hierarchy, hierarchy.not_sim, hierarchy.osx).
+ */
+const MACOS_HIERARCHY = `0755 0:0 private
+0755 0:0 private/etc
+0755 0:0 private/etc/newsyslog.d
+0755 0:0 private/var
+0755 0:0 private/var/db
+0755 0:0 private/var/log
+0755 0:1 private/var/run
+0750 0:0 private/var/root
+1777 0:0 private/var/tmp
+0775 0:80 Library
+0755 0:0 Library/LaunchDaemons
+0755 0:0 System/Library/LaunchDaemons
+0755 0:80 Users
+`;
+
 /** Where each fake goes: Apple's path -> the script in bin/. */
 export const FAKE_TOOLS: Readonly<Record<string, string>> = {
   '/sbin/ifconfig': 'ifconfig',
@@ -93,14 +112,22 @@ if $first; then
     "$R/private/etc/newsyslog.d" "$R/private/etc/newsyslog.conf" "$R/Library" "$R/System"
   printf '%s' "$FAKE_MAC_HOSTS" > "$R/private/etc/hosts"
   chmod 644 "$R/private/etc/hosts"
-  mkdir -p "$R/Library/LaunchDaemons" "$R/System/Library/LaunchDaemons" "$R/private/var/db" "$R/private/var/log" \
-    "$R/private/etc/newsyslog.d" "$R/private/var/root"
+  # Debian's /var/run is a link to /run; macOS's is a real directory (mounted fresh at every boot).
+  rm -f "$R/private/var/run"
+  # Owners and modes as Apple's 'files' project lays them out (its hierarchy, hierarchy.not_sim and
+  # hierarchy.osx lists): /Library is root:admin 0775, /var/run root:daemon 0755, …
+  printf '%s\n' "$FAKE_MAC_HIERARCHY" | while read -r mode owner dir; do
+    [ -n "$dir" ] || continue
+    mkdir -p "$R/$dir" && chown "$owner" "$R/$dir" && chmod "$mode" "$R/$dir"
+  done
   printf '%s' "$FAKE_MAC_MDNS_PLIST" > "$R/System/Library/LaunchDaemons/com.apple.mDNSResponder.plist"
   chmod 644 "$R/System/Library/LaunchDaemons/com.apple.mDNSResponder.plist"
   mkdir -p "$R/opt/homebrew/Cellar/node/$VER/bin" "$R/opt/homebrew/bin" "$R/opt/homebrew/opt" "$R/opt/homebrew/lib/node_modules/loopkeeper"
   cp "$NODE" "$R/opt/homebrew/Cellar/node/$VER/bin/node"
   ln -s "../Cellar/node/$VER/bin/node" "$R/opt/homebrew/bin/node"
   ln -s "../Cellar/node/$VER" "$R/opt/homebrew/opt/node"
+  # Homebrew's installer hands /opt/homebrew to the admin user (uid 501, group admin).
+  if [ "$FAKE_MAC_BREW_OWNER" = user ]; then chown -R -h 501:80 "$R/opt/homebrew"; fi
 fi
 # The fakes, fresh at every boot (the checkout's current ones).
 rm -rf "$R/usr/libexec/fake-mac"
@@ -122,6 +149,7 @@ ln -s pts/ptmx "$R/dev/ptmx"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$R/dev/shm"
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$R/run"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$R/private/tmp"
+mount -t tmpfs -o mode=755,gid=1,nosuid,nodev tmpfs "$R/private/var/run"
 mount --bind "$REPO" "$R/opt/homebrew/lib/node_modules/loopkeeper"
 mount -o remount,bind,ro "$R/opt/homebrew/lib/node_modules/loopkeeper"
 # lo0 as a Mac has it at boot.
@@ -159,6 +187,11 @@ export interface MacOptions {
   bootoutLingerMs?: number;
   /** How long after that bootstrap still answers 5. */
   bootstrapBusyMs?: number;
+  /**
+   * Who owns /opt/homebrew: 'user' as Homebrew's installer leaves it (uid 501, group admin), or
+   * 'root' (the default): a machine where only root can change the node that root runs.
+   */
+  homebrewOwner?: 'root' | 'user';
 }
 
 let cachedSupport: { ok: boolean; why: string } | undefined;
@@ -253,7 +286,7 @@ export class EmulatedMac {
   ) {}
 
   static async create(options: MacOptions): Promise<EmulatedMac> {
-    const opts: Required<MacOptions> = { nodeVersion: '22.1.0', bootoutLingerMs: 300, bootstrapBusyMs: 300, ...options };
+    const opts: Required<MacOptions> = { nodeVersion: '22.1.0', bootoutLingerMs: 300, bootstrapBusyMs: 300, homebrewOwner: 'root', ...options };
     const stage = mkdtempSync(join(tmpdir(), 'lk-mac-'));
     const holder = spawn(
       'setpriv',
@@ -286,6 +319,8 @@ export class EmulatedMac {
           FAKE_MAC_TOOLS: tools,
           FAKE_LAUNCHD_LINGER_MS: String(this.opts.bootoutLingerMs),
           FAKE_LAUNCHD_BUSY_MS: String(this.opts.bootstrapBusyMs),
+          FAKE_MAC_BREW_OWNER: this.opts.homebrewOwner,
+          FAKE_MAC_HIERARCHY: MACOS_HIERARCHY,
         },
       },
     );

@@ -236,6 +236,20 @@ describe('the node path the plist names', () => {
   });
 });
 
+describe('the node link and the trust check', () => {
+  it('a link in a directory others can write is not used (they could point root at any binary): the binary itself, with a note', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lk-linkdir-'));
+    mkdirSync(join(dir, 'bin'));
+    require('node:fs').chmodSync(join(dir, 'bin'), 0o777);
+    const cellar = '/opt/homebrew/Cellar/node/22.1.0/bin/node';
+    const t = setup({}, { realpaths: { [join(dir, 'bin', 'node')]: cellar }, exists: (p) => p !== '/opt/homebrew/bin/node' && p !== '/usr/local/bin/node' });
+    const r = await installService({ ...t.options, env: { PATH: join(dir, 'bin') }, paths: { ...t.options.paths, node: cellar } });
+    expect(r.ok).toBe(true);
+    expect(programArguments(t.root)[0]).toBe(cellar);
+    expect(r.notes).toEqual([expect.stringMatching(new RegExp(`^not naming ${join(dir, 'bin', 'node')} in the plist: .*is writable by its group and others \\(mode 0777\\).*; it names /opt/homebrew/Cellar/node/22\\.1\\.0/bin/node`))]);
+  });
+});
+
 describe('uninstall on macOS', () => {
   it('boots the job out and waits until it is gone, removes the plist and the newsyslog drop-in, keeps the log', async () => {
     const t = setup();
