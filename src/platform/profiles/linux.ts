@@ -5,7 +5,7 @@ export const linuxProfile: PlatformProfile = {
   os: 'linux',
   displayName: 'Linux',
   defaults: { socket: '/run/loopkeeper/loopkeeper.sock', stateDir: '/var/lib/loopkeeper', interfaceName: 'lo' },
-  interfaceUpCommand: (name) => `sudo ip link set ${name} up`,
+  interfaceUpCommand: (name) => `ip link set ${name} up`,
   createAliases(opts) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('../linux') as typeof import('../linux')).createLinuxAliases(opts);

@@ -33,7 +33,7 @@ describe('the profile registry', () => {
   });
 
   it('knows how a user brings the interface up', () => {
-    expect(requireProfile('linux').interfaceUpCommand('lo')).toBe('sudo ip link set lo up');
+    expect(requireProfile('linux').interfaceUpCommand('lo')).toBe('ip link set lo up');
     expect(requireProfile('darwin').interfaceUpCommand('lo0')).toBe('sudo ifconfig lo0 up');
   });
 
