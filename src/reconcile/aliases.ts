@@ -9,6 +9,7 @@ import { isAlwaysPresent } from '../net/ip';
 import { canonicalAddress, canVerify, existedBefore } from '../platform/common';
 import type { AliasChangeResult, AliasPort, CommandRunner, InterfaceState, Platform } from '../platform/types';
 import { createRunner } from '../platform/runner';
+import { FALLBACK_PROFILE, profileFor, type OsName } from '../platform/profiles';
 import { messageOf } from '../errors';
 import { ledgerPath, MAX_LEDGER_BYTES, readLedger, sameLedger, sortedAddresses, writeLedger, type Ledger, type LedgerRead } from './ledger';
 import { acquireStateLock, type LockHolder, type StateLock } from './lock';
@@ -27,12 +28,12 @@ export interface AliasPlan {
 export interface PlanOptions {
   prune: boolean;
   mode: 'reconcile' | 'down';
-  /** Chooses the command named in the "interface is down" advice (default linux). */
-  platform?: 'linux' | 'darwin';
+  /** Whose profile words the "interface is down" advice (default linux). */
+  platform?: OsName;
 }
 
 /** The interface cannot be changed or seen reliably: nothing may be planned against it. */
-export function interfaceProblem(observed: InterfaceState, platform: 'linux' | 'darwin' = 'linux'): string | null {
+export function interfaceProblem(observed: InterfaceState, platform: OsName = 'linux'): string | null {
   const n = observed.name;
   if (!observed.exists) {
     return (
@@ -41,7 +42,7 @@ export function interfaceProblem(observed: InterfaceState, platform: 'linux' | '
     );
   }
   if (observed.up === false) {
-    const fix = platform === 'darwin' ? `sudo ifconfig ${n} up` : `ip link set ${n} up`;
+    const fix = (profileFor(platform) ?? FALLBACK_PROFILE).interfaceUpCommand(n);
     return `interface ${n} is down; loopkeeper never changes the interface state — bring it up with \`${fix}\``;
   }
   return null;

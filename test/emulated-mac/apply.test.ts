@@ -4,7 +4,7 @@
 // right before each add (macOS's ifconfig succeeds silently on an existing address); prune and
 // down remove only what loopkeeper added.
 import { parseIfconfig } from '../../src/platform/ifconfig';
-import { BREW_NODE, EmulatedMac, MACOS_DEFAULT_HOSTS, builtRepo, describeOnEmulatedMac } from '../helpers/fake-mac/machine';
+import { BREW_NODE, EmulatedMac, MACOS_DEFAULT_HOSTS, PKG_INSIDE, builtRepo, describeOnEmulatedMac } from '../helpers/fake-mac/machine';
 
 const CONFIG = `version: 1
 aliases:
@@ -128,6 +128,48 @@ describeOnEmulatedMac('apply, prune and down on an emulated Mac', () => {
     for (const gone of ['127.0.0.6', '127.0.0.3', '127.0.1.10', '127.0.2.3']) expect(lo0).not.toContain(gone);
     expect(mac.calls().filter((c) => c.tool === 'ifconfig' && c.argv.includes('-alias')).map((c) => c.argv[2])).not.toContain('127.0.0.7');
     expect(ownedAliases().sort()).toEqual(['127.0.0.2', 'fd00::2']);
+  });
+
+  it('two applies at once: a Mac has no flock, so the pid-file state lock serialises them; each alias added once, all owned', async () => {
+    // Nothing Linux-only is on this Mac (machine.ts): the lock is the pid file, the runner spawns
+    // ifconfig without setpriv.
+    for (const p of ['/usr/bin/flock', '/bin/flock', '/usr/bin/setpriv', '/usr/sbin/ip']) expect(mac.exists(p)).toBe(false);
+    mac.ok(['mkfifo', '/private/tmp/held', '/private/tmp/release']);
+    mac.writeFile('/etc/fake-mac/hold.json', JSON.stringify({ '127.0.0.61': { held: '/private/tmp/held', release: '/private/tmp/release' } }));
+    const config = 'version: 1\naliases:\n  - 127.0.0.2\n  - fd00::2\n  - range: 127.0.0.60-127.0.0.63\nhosts:\n  api.myteam.test: 127.0.0.2\n';
+    mac.writeFile('/etc/loopkeeper/loopkeeper.yaml', config);
+    const before = mac.calls().length;
+    const run = (argv: string[]) => {
+      const child = mac.spawn([BREW_NODE, `${PKG_INSIDE}/dist/cli/main.js`, ...argv]);
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+      const waiting = new Promise<void>((resolve) =>
+        child.stderr!.on('data', (c: Buffer) => {
+          stderr += c.toString('utf8');
+          if (/waiting for another loopkeeper \(pid \d+/.test(stderr)) resolve();
+        }),
+      );
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      return { waiting, exited, out: () => ({ stdout, stderr }) };
+    };
+    const first = run(['apply']);
+    // Returns once the first apply's ifconfig for 127.0.0.61 is running: it holds the state lock.
+    mac.ok(['cat', '/private/tmp/held']);
+    expect(mac.exists('/var/db/loopkeeper/lock.pid')).toBe(true);
+    const second = run(['apply']);
+    await second.waiting;
+    mac.ok(['sh', '-c', 'echo go > /private/tmp/release']);
+    const [a, b] = await Promise.all([first.exited, second.exited]);
+    expect({ code: a, ...first.out() }).toMatchObject({ code: 0 });
+    expect({ code: b, ...second.out() }).toMatchObject({ code: 0 });
+    mac.ok(['rm', '/etc/fake-mac/hold.json', '/private/tmp/held', '/private/tmp/release']);
+    // The second one looked again once it had the lock and found nothing left to do.
+    const adds = callsSince(before).filter((c) => c.tool === 'ifconfig' && c.argv.includes('alias')).map((c) => c.argv[2]);
+    expect(adds.sort()).toEqual(['127.0.0.60', '127.0.0.61', '127.0.0.62', '127.0.0.63']);
+    expect(ownedAliases().sort()).toEqual(['127.0.0.2', '127.0.0.60', '127.0.0.61', '127.0.0.62', '127.0.0.63', 'fd00::2']);
+    expect(mac.exists('/var/db/loopkeeper/lock.pid')).toBe(false);
+    expect(mac.exists('/var/db/loopkeeper/lock')).toBe(false);
   });
 
   it('down removes what loopkeeper added and the block, and nothing else', () => {

@@ -3,7 +3,7 @@
 // --port N` names both processes when 127.0.0.1:N and [::1]:N belong to different ones (through
 // lsof, as on a Mac); the immutable flag on the hosts file.
 import type { ChildProcess } from 'node:child_process';
-import { BREW_NODE, EmulatedMac, builtRepo, describeOnEmulatedMac } from '../helpers/fake-mac/machine';
+import { BREW_NODE, EmulatedMac, LINUX_TOOLS_INSIDE, builtRepo, describeOnEmulatedMac } from '../helpers/fake-mac/machine';
 
 interface Check {
   id: string;
@@ -107,13 +107,13 @@ describeOnEmulatedMac('status and doctor on an emulated Mac', () => {
   });
 
   it('doctor: the uchg flag on the hosts file is a problem, with the chflags that clears it', () => {
-    mac.ok(['chattr', '+i', '/private/etc/hosts']);
+    mac.ok([`${LINUX_TOOLS_INSIDE}/chattr`, '+i', '/private/etc/hosts']);
     try {
       const flags = doctor().checks.find((c) => c.id === 'hosts-flags')!;
       expect(flags).toMatchObject({ status: 'fail' });
       expect(flags.hints).toEqual([expect.stringContaining('sudo chflags nouchg /etc/hosts')]);
     } finally {
-      mac.ok(['chattr', '-i', '/private/etc/hosts']);
+      mac.ok([`${LINUX_TOOLS_INSIDE}/chattr`, '-i', '/private/etc/hosts']);
     }
   });
 });

@@ -1,7 +1,7 @@
 // The fakes of the emulated Mac answer as Apple's tools do for what loopkeeper uses, and fail
 // loudly (exit 64, "not modelled") for everything else: a test can never pass on behaviour nobody
 // checked. Plus the fake launchd's strict plist reader, which needs no machine.
-import { EmulatedMac, builtRepo, describeOnEmulatedMac } from '../helpers/fake-mac/machine';
+import { EmulatedMac, LINUX_ONLY_PATHS, LINUX_TOOLS_INSIDE, builtRepo, describeOnEmulatedMac } from '../helpers/fake-mac/machine';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { parsePlist } = require('../helpers/fake-mac/lib/plist') as { parsePlist(xml: string): unknown };
@@ -55,7 +55,7 @@ describeOnEmulatedMac('the fakes of the emulated Mac', () => {
   });
 
   const run = (...argv: string[]) => mac.exec(argv);
-  const asUser = (...argv: string[]) => mac.exec(['setpriv', '--reuid=501', '--regid=20', '--clear-groups', ...argv]);
+  const asUser = (...argv: string[]) => mac.exec([`${LINUX_TOOLS_INSIDE}/setpriv`, '--reuid=501', '--regid=20', '--clear-groups', ...argv]);
   const notModelled = (r: { code: number | null; stderr: string }) => {
     expect(r.code).toBe(64);
     expect(r.stderr).toMatch(/not modelled/);
@@ -127,6 +127,14 @@ describeOnEmulatedMac('the fakes of the emulated Mac', () => {
     notModelled(run('/bin/launchctl', 'disable', 'system/com.example.gone'));
     notModelled(asUser('/bin/launchctl', 'bootout', 'system/com.example.gone'));
     for (const l of ['gone', 'loose', 'user', 'broken']) mac.ok(['rm', `/Library/LaunchDaemons/com.example.${l}.plist`]);
+  });
+
+  it("Linux's own programs are not there (as on a Mac): code that would reach for flock, setpriv, ip or systemctl finds nothing", () => {
+    const present = LINUX_ONLY_PATHS.filter((p) => mac.exists(p));
+    expect(present).toEqual([]);
+    expect(run('sh', '-c', 'command -v flock ip setpriv systemctl getent').stdout).toBe('');
+    // The fakes' own copies live apart, outside PATH.
+    expect(mac.exists(`${LINUX_TOOLS_INSIDE}/ip`)).toBe(true);
   });
 
   it('the other tools: what loopkeeper asks works, everything else fails loudly', () => {

@@ -25,12 +25,32 @@ import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:chi
 import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PKEXEC_PATHS } from '../../../src/cli/elevate';
+import { IP_CANDIDATES } from '../../../src/platform/linux';
+import { SETPRIV_CANDIDATES } from '../../../src/platform/runner';
+import { FLOCK_CANDIDATES } from '../../../src/reconcile/lock';
 
 export const PKG_INSIDE = '/opt/homebrew/lib/node_modules/loopkeeper';
 export const BREW_NODE = '/opt/homebrew/bin/node';
 export const PATH_INSIDE = '/opt/homebrew/bin:/usr/bin:/bin:/usr/sbin:/sbin';
 export const FAKES_INSIDE = '/usr/libexec/fake-mac';
 export const DARWIN_PRELOAD = `${FAKES_INSIDE}/darwin.js`;
+/** The Linux tools the fakes use (ip, ss, lsattr) and tests may (chattr for chflags, setpriv). */
+export const LINUX_TOOLS_INSIDE = `${FAKES_INSIDE}/linux`;
+/**
+ * Linux-only programs at the paths loopkeeper (or a Linux habit) looks for them; none is on a Mac,
+ * so none is on the emulated one: the state lock's `flock`, the runner's `setpriv`, `ip`,
+ * `systemctl`, `pkexec`, and the tools the fakes are built on.
+ */
+export const LINUX_ONLY_PATHS: readonly string[] = [
+  ...new Set([
+    ...FLOCK_CANDIDATES,
+    ...SETPRIV_CANDIDATES,
+    ...IP_CANDIDATES,
+    ...PKEXEC_PATHS,
+    ...['systemctl', 'systemd-analyze', 'ss', 'lsattr', 'chattr', 'getent'].flatMap((t) => [`/usr/bin/${t}`, `/bin/${t}`, `/usr/sbin/${t}`, `/sbin/${t}`]),
+  ]),
+];
 const FAKES_SOURCE = resolve(__dirname);
 // Below jest's 120 s hook timeout: a machine that does not stop is killed, and the test says so.
 const BOUND_MS = 60_000;
@@ -133,6 +153,12 @@ fi
 rm -rf "$R/usr/libexec/fake-mac"
 mkdir -p "$R/usr/libexec"
 cp -r "$FAKES" "$R/usr/libexec/fake-mac"
+# The Linux programs the fakes and the harness are built on, in a directory of their own; at their
+# usual paths a Mac has none of them (no flock, setpriv, ip, systemctl, pkexec, …), so code that
+# would reach for one on a Mac finds nothing there either (whiteouts in the overlay).
+mkdir -p "$R$FAKE_MAC_LINUX_TOOLS"
+for t in ip ss lsattr chattr setpriv; do cp "$(command -v "$t")" "$R$FAKE_MAC_LINUX_TOOLS/$t"; done
+for p in $FAKE_MAC_LINUX_ONLY; do rm -f "$R$p"; done
 for pair in $FAKE_MAC_TOOLS; do
   path=$${'{'}pair%%=*}; name=$${'{'}pair#*=}
   printf '#!%s\nrequire("/usr/libexec/fake-mac/bin/%s.js");\n' "$NODE" "$name" > "$R$path"
@@ -321,6 +347,8 @@ export class EmulatedMac {
           FAKE_LAUNCHD_BUSY_MS: String(this.opts.bootstrapBusyMs),
           FAKE_MAC_BREW_OWNER: this.opts.homebrewOwner,
           FAKE_MAC_HIERARCHY: MACOS_HIERARCHY,
+          FAKE_MAC_LINUX_TOOLS: LINUX_TOOLS_INSIDE,
+          FAKE_MAC_LINUX_ONLY: LINUX_ONLY_PATHS.join(' '),
         },
       },
     );
@@ -430,7 +458,7 @@ export class EmulatedMac {
 
   /** lo0's addresses as the kernel has them. */
   lo0(): string[] {
-    const out = JSON.parse(this.ok(['ip', '-j', 'addr', 'show', 'dev', 'lo0'])) as Array<{ addr_info: Array<{ local: string }> }>;
+    const out = JSON.parse(this.ok([`${LINUX_TOOLS_INSIDE}/ip`, '-j', 'addr', 'show', 'dev', 'lo0'])) as Array<{ addr_info: Array<{ local: string }> }>;
     return out[0]!.addr_info.map((a) => a.local);
   }
 

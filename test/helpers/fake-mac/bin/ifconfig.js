@@ -99,6 +99,7 @@ if (!root) fail('ifconfig: ioctl (SIOCAIFADDR): permission denied');
 const prefix = family === 'inet' ? (mask ?? classful(address)) : (prefixlen ?? 64);
 if (same && same.prefixlen === prefix) process.exit(0); // SIOCAIFADDR on an existing address: silent success
 if (same) ip(['addr', 'del', `${same.local}/${same.prefixlen}`, 'dev', name]);
+holdIfAsked(address);
 // noprefixroute: like macOS, only the address itself becomes local (Linux would make a whole
 // /8 bindable through the prefix route).
 ip(['addr', 'add', `${address}/${prefix}`, 'dev', name, ...(prefix < (family === 'inet' ? 32 : 128) ? ['noprefixroute'] : [])]);
@@ -121,6 +122,26 @@ function anotherProgram(after) {
     const v6 = a.includes(':');
     ip(['addr', 'add', `${a}/${v6 ? 128 : 32}`, 'dev', name]);
   }
+}
+
+/**
+ * Test instrumentation, not ifconfig: /etc/fake-mac/hold.json maps an address to a pair of FIFOs.
+ * Before adding that address this ifconfig writes "held" to the first (returning once the test has
+ * read it: the caller is now inside its change, holding the state lock) and then reads the second
+ * until the test writes to it: a reconcile stopped mid-way by an event, never by a timer.
+ */
+function holdIfAsked(address) {
+  const fs = require('node:fs');
+  let hooks;
+  try {
+    hooks = JSON.parse(fs.readFileSync('/etc/fake-mac/hold.json', 'utf8'));
+  } catch {
+    return;
+  }
+  const hold = hooks[address];
+  if (!hold) return;
+  fs.writeFileSync(hold.held, 'held\n');
+  fs.readFileSync(hold.release);
 }
 
 function canonical(a) {

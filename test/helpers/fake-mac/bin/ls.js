@@ -5,7 +5,7 @@
 // modelled: every other use of ls on the emulated Mac fails loudly.
 const { lstatSync, readlinkSync } = require('node:fs');
 const { execFileSync } = require('node:child_process');
-const { record, unmodelled, fail } = require('../lib/common');
+const { record, unmodelled, fail, linuxTool } = require('../lib/common');
 
 const argv = process.argv.slice(2);
 record('ls', argv);
@@ -27,7 +27,7 @@ for (const path of argv.slice(1)) {
   let flags = [];
   if (!st.isSymbolicLink()) {
     try {
-      const attr = execFileSync('lsattr', ['-d', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(/\s+/)[0];
+      const attr = execFileSync(linuxTool('lsattr'), ['-d', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(/\s+/)[0];
       if (attr.includes('i')) flags.push('uchg');
       if (attr.includes('a')) flags.push('uappnd');
     } catch {

@@ -30,13 +30,20 @@ function fail(message, code = 1) {
   process.exit(code);
 }
 
-const IP_CANDIDATES = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'];
+// The Linux programs the fakes are built on. A Mac has none of them, so the emulated Mac keeps
+// them out of its PATH and Apple's directories (machine.ts), in this private directory only.
+const LINUX_TOOLS = '/usr/libexec/fake-mac/linux';
+
+/** One of the fakes' Linux programs (ip, ss, lsattr), or a loud failure when it is not there. */
+function linuxTool(name) {
+  const p = `${LINUX_TOOLS}/${name}`;
+  if (!existsSync(p)) unmodelled('tools', `${p} is missing inside the emulated Mac (the harness copies it at boot)`);
+  return p;
+}
 
 /** iproute2's ip (the fakes change the real kernel state of the emulated Mac's lo0 through it). */
 function ipPath() {
-  const p = IP_CANDIDATES.find((c) => existsSync(c));
-  if (!p) unmodelled('tools', 'iproute2 is missing inside the emulated Mac');
-  return p;
+  return linuxTool('ip');
 }
 
 function ip(args, opts = {}) {
@@ -53,13 +60,9 @@ function ipJson(kind, dev) {
   }
 }
 
-const SS_CANDIDATES = ['/usr/bin/ss', '/bin/ss', '/usr/sbin/ss', '/sbin/ss'];
-
 /** iproute2's ss, the kernel's socket table (what lsof and netstat show on the emulated Mac). */
 function ss(args) {
-  const p = SS_CANDIDATES.find((c) => existsSync(c));
-  if (!p) unmodelled('tools', 'iproute2 ss is missing inside the emulated Mac');
-  return execFileSync(p, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return execFileSync(linuxTool('ss'), args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 }
 
 /** One `ss -H -t -n -e [-l] -p` line: state, local address and port, peer, holders, v6only. */
@@ -86,4 +89,4 @@ function parseSsLine(line) {
   return { state, local: l, peer: split(peer), users, family, dualStack };
 }
 
-module.exports = { record, unmodelled, fail, ip, ipJson, ss, parseSsLine, CALLS_LOG };
+module.exports = { record, unmodelled, fail, ip, ipJson, ss, parseSsLine, linuxTool, LINUX_TOOLS, CALLS_LOG };
