@@ -145,7 +145,9 @@ export function serviceCodeError(code: ServiceCode, opts: ServiceTrustOptions = 
   const more = problems.length > SHOWN ? `; and ${problems.length - SHOWN} more` : '';
   return (
     `refusing to install a service that runs, as root, code other users can change: ${shown.join('; ')}${more}. ` +
-    `Fix: chown -R root:root ${code.packageDir} && chmod -R go-w ${code.packageDir} (and the same for what the messages name outside it), ` +
+    // `chown root`, not `root:root`: macOS has no group named root (gid 0 is wheel), and the group
+    // does not matter once `chmod go-w` has taken its write permission away.
+    `Fix: chown -R root ${code.packageDir} && chmod -R go-w ${code.packageDir} (and the same for what the messages name outside it), ` +
     'or install loopkeeper as root where only root can write (e.g. `sudo npm install -g loopkeeper`), then run install again'
   );
 }

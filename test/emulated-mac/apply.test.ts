@@ -45,6 +45,8 @@ describeOnEmulatedMac('apply, prune and down on an emulated Mac', () => {
     ]);
     // As on macOS, 127.0.0.9 needs its alias before anything can bind it (on Linux all of 127/8 binds).
     expect(JSON.parse(probe)).toEqual({ platform: 'darwin', execPath: '/opt/homebrew/Cellar/node/22.1.0/bin/node', bind: 'EADDRNOTAVAIL' });
+    // Apple's /var/run: a real directory, root:daemon 0775 (the daemon's socket goes there).
+    expect(mac.ok(['stat', '-c', '%F %u:%g %a', '/private/var/run']).trim()).toBe('directory 0:1 775');
     expect(parseIfconfig(mac.ok(['/sbin/ifconfig', 'lo0'])).map((i) => [i.name, i.up, i.addresses.map((a) => a.address)])).toEqual([
       ['lo0', true, ['127.0.0.1', '::1', 'fe80::1']],
     ]);

@@ -20,6 +20,9 @@ describeOnEmulatedMac('install with a Homebrew owned by the user (as Homebrew in
     const r = mac.loopkeeper(['install']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^loopkeeper: install failed: refusing to install a service that runs, as root, code other users can change: \/opt\/homebrew\/Cellar\/node\/22\.1\.0\/bin\/node is owned by uid 501, not root/);
+    // A fix that works on a Mac: no group named root there (gid 0 is wheel).
+    expect(r.stderr).toMatch(/Fix: chown -R root \/opt\/homebrew\/lib\/node_modules\/loopkeeper && chmod -R go-w /);
+    expect(r.stderr).not.toMatch(/root:root/);
     expect(mac.exists('/Library/LaunchDaemons/dev.loopkeeper.daemon.plist')).toBe(false);
     expect(mac.exec(['/bin/launchctl', 'print', 'system/dev.loopkeeper.daemon']).code).toBe(113);
   });

@@ -73,7 +73,7 @@ maybe('install refuses to make root run code other users can change (as root)', 
     expect(existsSync(join(target, 'etc/loopkeeper'))).toBe(false);
     expect(calls).toEqual([]);
     expect(r.error).toMatch(/^refusing to install a service that runs, as root, code other users can change: /);
-    expect(r.error).toMatch(/Fix: chown -R root:root .* && chmod -R go-w /);
+    expect(r.error).toMatch(/Fix: chown -R root \/.* && chmod -R go-w /);
     return r.error!;
   }
 

@@ -88,7 +88,7 @@ const MACOS_HIERARCHY = `0755 0:0 private
 0755 0:0 private/var
 0755 0:0 private/var/db
 0755 0:0 private/var/log
-0755 0:1 private/var/run
+0775 0:1 private/var/run
 0750 0:0 private/var/root
 1777 0:0 private/var/tmp
 0775 0:80 Library
@@ -135,7 +135,7 @@ if $first; then
   # Debian's /var/run is a link to /run; macOS's is a real directory (mounted fresh at every boot).
   rm -f "$R/private/var/run"
   # Owners and modes as Apple's 'files' project lays them out (its hierarchy, hierarchy.not_sim and
-  # hierarchy.osx lists): /Library is root:admin 0775, /var/run root:daemon 0755, …
+  # hierarchy.osx lists): /Library is root:admin 0775, /var/run root:daemon 0775 (group daemon holds only root), …
   printf '%s\n' "$FAKE_MAC_HIERARCHY" | while read -r mode owner dir; do
     [ -n "$dir" ] || continue
     mkdir -p "$R/$dir" && chown "$owner" "$R/$dir" && chmod "$mode" "$R/$dir"
@@ -175,7 +175,7 @@ ln -s pts/ptmx "$R/dev/ptmx"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$R/dev/shm"
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$R/run"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$R/private/tmp"
-mount -t tmpfs -o mode=755,gid=1,nosuid,nodev tmpfs "$R/private/var/run"
+mount -t tmpfs -o mode=775,gid=1,nosuid,nodev tmpfs "$R/private/var/run"
 mount --bind "$REPO" "$R/opt/homebrew/lib/node_modules/loopkeeper"
 mount -o remount,bind,ro "$R/opt/homebrew/lib/node_modules/loopkeeper"
 # lo0 as a Mac has it at boot.
