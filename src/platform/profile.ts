@@ -67,6 +67,8 @@ export interface DoctorSources {
   listeners: { kind: 'proc' } | { kind: 'lsof'; argv(ports: readonly number[]): string[] };
   /** Every TCP socket: /proc/net/tcp and tcp6, or netstat (argv). */
   socketTable: { kind: 'proc' } | { kind: 'netstat'; argv: readonly string[] };
+  /** What several TCP listeners sharing one address:port (SO_REUSEPORT) means for new connections. */
+  reusePortConsequence: string;
   /** The command printing a file's flags (macOS `ls -lO`: uchg, schg), or null where there are none. */
   fileFlags: ((file: string) => string[]) | null;
   /** The loopback interface loses its aliases at every reboot; only the daemon puts them back. */

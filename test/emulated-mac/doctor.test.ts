@@ -103,7 +103,54 @@ describeOnEmulatedMac('status and doctor on an emulated Mac', () => {
     expect(check.detail).toContain(`pid ${v6}`);
     expect(d.code).toBe(1);
     const lsof = mac.calls().slice(before).filter((c) => c.tool === 'lsof');
-    expect(lsof.map((c) => c.argv.join(' '))).toEqual([`-nP -iTCP:${port} -sTCP:LISTEN -F pcftn`]);
+    expect(lsof.map((c) => c.argv.join(' '))).toEqual([`-nP -iTCP:${port} -sTCP:LISTEN -F pcftdn`]);
+  });
+
+  /** Starts argv inside and resolves with the pids it reports (`listening PID…`) once it listens. */
+  function started(argv: string[], what: string): Promise<number[]> {
+    const child = mac.spawn(argv);
+    listeners.push(child);
+    return new Promise((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (c: Buffer) => {
+        out += c.toString('utf8');
+        const m = /listening ([\d ]+)\n/.exec(out);
+        if (m) resolve(m[1]!.trim().split(' ').map(Number));
+      });
+      child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before listening`)));
+    });
+  }
+
+  it('doctor --port N: a server and the worker it handed its socket to are one socket (lsof d), not an SO_REUSEPORT group', async () => {
+    const port = 48124;
+    const script = `const { fork } = require('node:child_process');
+      if (process.argv[2] === 'worker') {
+        process.on('message', (m, server) => { server.on('connection', (c) => c.end()); process.send('ready'); });
+      } else {
+        const server = require('node:net').createServer().listen({ host: '127.0.0.1', port: ${port} }, () => {
+          const w = fork(__filename, ['worker']);
+          w.on('message', () => console.log('listening ' + process.pid + ' ' + w.pid));
+          w.send('server', server);
+        });
+      }`;
+    mac.writeFile('/private/tmp/prefork.js', script);
+    const [parent, worker] = await started([BREW_NODE, '/private/tmp/prefork.js'], 'the prefork server');
+    const sharing = doctor(['--port', String(port)]).checks.find((c) => c.id === 'port-sharing')!;
+    expect(sharing.status).toBe('ok');
+    expect(sharing.detail).toContain(`127.0.0.1:${port}: one listening socket held by 2 processes: pid ${parent} (node), pid ${worker} (node)`);
+  });
+
+  it('doctor --port N: two SO_REUSEPORT listeners are one group, with what that means on macOS (no balancing)', async () => {
+    const port = 48125;
+    const py = (n: number) =>
+      `import os, signal, socket\nss = []\nfor _ in range(${n}):\n  s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1); s.bind(('127.0.0.1', ${port})); s.listen(); ss.append(s)\n` +
+      `print('listening', os.getpid(), flush=True)\nsignal.pause()\n`;
+    const [a] = await started(['python3', '-c', py(1)], 'the first SO_REUSEPORT listener');
+    const [b] = await started(['python3', '-c', py(1)], 'the second SO_REUSEPORT listener');
+    const sharing = doctor(['--port', String(port)]).checks.find((c) => c.id === 'port-sharing')!;
+    expect(sharing.status).toBe('warn');
+    expect(sharing.detail).toContain(`127.0.0.1:${port}: one SO_REUSEPORT group of 2 listening sockets: pid ${a} (python3), pid ${b} (python3)`);
+    expect(sharing.hints?.[0]).toMatch(/^macOS does not spread connections over such a group/);
   });
 
   it('doctor: the uchg flag on the hosts file is a problem, with the chflags that clears it', () => {

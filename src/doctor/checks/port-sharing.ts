@@ -5,12 +5,18 @@
 // group with every pid. One socket held by several processes (a server and the workers it forked)
 // is listed as such: the workers take turns accepting, which is usually what was meant.
 import { groupByAddress, hostPort, owners, reachableOverLoopback, type AddressGroup } from '../listeners';
+import { FALLBACK_PROFILE, profileFor } from '../../platform/profiles';
 import type { CheckResult, DoctorCheck, Listener } from '../types';
 import { firstLines, messageOf, plural, resultOf } from '../util';
 
 const self = { id: 'port-sharing', title: 'port sharing' };
 
-export function judgeSharing(ports: readonly number[], listeners: readonly Listener[], aliases: ReadonlySet<string> = new Set()): CheckResult {
+export function judgeSharing(
+  ports: readonly number[],
+  listeners: readonly Listener[],
+  aliases: ReadonlySet<string> = new Set(),
+  consequence: string = FALLBACK_PROFILE.doctor.reusePortConsequence,
+): CheckResult {
   const wanted = new Set(ports);
   const groups = groupByAddress(listeners.filter((l) => wanted.has(l.port) && reachableOverLoopback(l.address, aliases)));
   const reuseport = groups.filter((g) => g.sockets > 1);
@@ -25,10 +31,8 @@ export function judgeSharing(ports: readonly number[], listeners: readonly Liste
   };
   const portList = ports.join(', ');
   if (reuseport.length > 0) {
-    const hints = [
-      'new connections are spread between the members of a group, so "my restart did not take" is often an old process still in the group ' +
-        'answering a share of them: stop the one you do not mean (`kill PID`)',
-    ];
+    // What the group means differs per kernel (Linux balances, macOS does not): the profile says.
+    const hints = [`${consequence}: stop the one you do not mean (\`kill PID\`)`];
     if (reuseport.some((g) => g.hidden)) hints.push('run doctor as root to see every process in a group');
     return resultOf(self, 'warn', `${plural(reuseport.length, 'address', 'addresses')} shared by several listeners:\n${firstLines([...reuseport, ...inherited].map(describe))}`, {
       hints,
@@ -53,6 +57,7 @@ export const check: DoctorCheck = {
       return resultOf(self, 'warn', `cannot list listening sockets: ${messageOf(e)}`);
     }
     const aliases = new Set((await ctx.desired())?.aliases ?? []);
-    return judgeSharing(ctx.input.ports, listeners, aliases);
+    const profile = profileFor(ctx.input.platform) ?? FALLBACK_PROFILE;
+    return judgeSharing(ctx.input.ports, listeners, aliases, profile.doctor.reusePortConsequence);
   },
 };

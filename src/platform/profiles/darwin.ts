@@ -82,10 +82,17 @@ export const darwinProfile: PlatformProfile = {
     widenPortRange: 'widen the range: `sudo sysctl -w net.inet.ip.portrange.first=1024` (and `.last=65535`)',
     // lsof names the process of every listener, IPv6 ones included (systeminformation's netstat
     // parser loses their pid); one process for all the ports asked about. Fields: pid, command,
-    // fd, type (IPv4/IPv6: `*:N` alone does not say which wildcard) and address.
-    listeners: { kind: 'lsof', argv: (ports) => ['/usr/sbin/lsof', '-nP', ...ports.map((p) => `-iTCP:${p}`), '-sTCP:LISTEN', '-F', 'pcftn'] },
+    // fd, type (IPv4/IPv6: `*:N` alone does not say which wildcard), the socket's kernel address
+    // (one socket shared by forked workers is one) and the address.
+    listeners: { kind: 'lsof', argv: (ports) => ['/usr/sbin/lsof', '-nP', ...ports.map((p) => `-iTCP:${p}`), '-sTCP:LISTEN', '-F', 'pcftdn'] },
     socketTable: { kind: 'netstat', argv: ['/usr/sbin/netstat', '-an', '-p', 'tcp'] },
     fileFlags: (file) => ['/bin/ls', '-lO', file],
+    // XNU keeps no SO_REUSEPORT balancing for TCP: its lookup (in_pcblookup_hash) takes the first
+    // matching socket of the hash chain, where each bind inserts at the head.
+    reusePortConsequence:
+      'macOS does not spread connections over such a group: every new connection goes to one member (the socket bound last), ' +
+      'the others keep only what they already accepted and take over again when it closes, so an old process in the group ' +
+      'answers again as soon as the new one stops',
     aliasesLostAtReboot: true,
     hostsLinkIgnored: true,
   },

@@ -27,6 +27,9 @@ export const linuxProfile: PlatformProfile = {
     listeners: { kind: 'proc' },
     socketTable: { kind: 'proc' },
     fileFlags: null,
+    reusePortConsequence:
+      'new connections are spread between the members of a group, so "my restart did not take" is often an old process still in the group ' +
+      'answering a share of them',
     aliasesLostAtReboot: false,
     hostsLinkIgnored: false,
   },

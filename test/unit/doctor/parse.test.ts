@@ -149,7 +149,7 @@ describe('macOS netstat -an -p tcp', () => {
   });
 });
 
-describe('macOS lsof -F pcftn', () => {
+describe('macOS lsof -F pcftdn', () => {
   it('reads every listening socket with its process, IPv6 and wildcards included', () => {
     const out = ['p101', 'cnode', 'f21', 'tIPv4', 'n127.0.0.1:3000', 'f22', 'tIPv6', 'n[::1]:3000', 'p202', 'cpython3', 'f3', 'tIPv6', 'n*:8000', 'f4', 'tIPv4', 'n*:8000', ''].join('\n');
     expect(parseLsof(out)).toEqual([
@@ -157,6 +157,22 @@ describe('macOS lsof -F pcftn', () => {
       { address: '::1', port: 3000, socket: '101/22', pid: 101, process: 'node' },
       { address: '::', port: 8000, socket: '202/3', pid: 202, process: 'python3' },
       { address: '0.0.0.0', port: 8000, socket: '202/4', pid: 202, process: 'python3' },
+    ]);
+  });
+
+  it("tells sockets apart by their kernel address (d): a server and its forked workers hold one socket", () => {
+    const out = [
+      'p300', 'cnginx', 'f6', 'tIPv4', 'd0xffffff80123abc00', 'n127.0.0.1:80',
+      'p301', 'cnginx', 'f6', 'tIPv4', 'd0xFFFFFF80123ABC00', 'n127.0.0.1:80',
+      // Fields in another order within a file, and a device that is not an address: by pid/fd.
+      'p400', 'cpython3', 'f3', 'n127.0.0.1:81', 'd0xffffff8000000100', 'tIPv4', 'f4', 'dbogus', 'tIPv4', 'n127.0.0.1:81',
+      '',
+    ].join('\n');
+    expect(parseLsof(out)).toEqual([
+      { address: '127.0.0.1', port: 80, socket: '0xffffff80123abc00', pid: 300, process: 'nginx' },
+      { address: '127.0.0.1', port: 80, socket: '0xffffff80123abc00', pid: 301, process: 'nginx' },
+      { address: '127.0.0.1', port: 81, socket: '0xffffff8000000100', pid: 400, process: 'python3' },
+      { address: '127.0.0.1', port: 81, socket: '400/4', pid: 400, process: 'python3' },
     ]);
   });
 

@@ -1,5 +1,7 @@
 import { check as portCheck, judgeListeners } from '../../../src/doctor/checks/port';
 import { judgeSharing } from '../../../src/doctor/checks/port-sharing';
+import { darwinProfile } from '../../../src/platform/profiles/darwin';
+import { linuxProfile } from '../../../src/platform/profiles/linux';
 import { groupByAddress } from '../../../src/doctor/listeners';
 import type { Listener } from '../../../src/doctor/types';
 import { fakeContext } from './fakes';
@@ -91,6 +93,15 @@ describe('processes sharing one address:port (SO_REUSEPORT)', () => {
     expect(r.detail).toBe('1 address shared by several listeners:\n127.0.0.1:8080: one SO_REUSEPORT group of 2 listening sockets: pid 10 (python3), pid 11 (python3)');
     expect(r.hints?.[0]).toMatch(/spread between the members of a group, so "my restart did not take" is often an old process still in the group/);
     expect(r.data).toMatchObject({ groups: [{ address: '127.0.0.1', port: 8080, sockets: 2, owners: [{ pid: 10 }, { pid: 11 }], kind: 'reuseport' }] });
+  });
+
+  it("words the consequence as the machine's kernel behaves: macOS does not balance a group", () => {
+    const group = [listen('127.0.0.1', 8080, 10, 'node'), listen('127.0.0.1', 8080, 11, 'node')];
+    const mac = judgeSharing([8080], group, new Set(), darwinProfile.doctor.reusePortConsequence);
+    expect(mac.status).toBe('warn');
+    expect(mac.hints?.[0]).toMatch(/^macOS does not spread connections over such a group: every new connection goes to one member \(the socket bound last\).*: stop the one you do not mean/);
+    expect(mac.hints?.[0]).not.toMatch(/spread between/);
+    expect(judgeSharing([8080], group, new Set(), linuxProfile.doctor.reusePortConsequence).hints?.[0]).toMatch(/^new connections are spread between the members/);
   });
 
   it('knows a group without seeing its processes (not root) by its sockets', () => {

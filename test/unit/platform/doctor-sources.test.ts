@@ -25,7 +25,7 @@ describe('doctor sources of macOS', () => {
   it('one lsof for all the ports asked about, per-port filters, at /usr/sbin/lsof; two processes on 127.0.0.1:N and [::1]:N', async () => {
     const runner = runnerAnswering({ '/usr/sbin/lsof': { stdout: ['p101', 'cnode', 'f21', 'tIPv4', 'n127.0.0.1:3000', 'p202', 'cnode', 'f19', 'tIPv6', 'n[::1]:3000', 'p303', 'cpython3', 'f3', 'tIPv4', 'n*:4000', ''].join('\n') } });
     const listeners = await readListeners({ platform: 'darwin', ports: [3000, 4000] }, fakeSeams({ runner }));
-    expect(runner.calls).toEqual([['/usr/sbin/lsof', '-nP', '-iTCP:3000', '-iTCP:4000', '-sTCP:LISTEN', '-F', 'pcftn']]);
+    expect(runner.calls).toEqual([['/usr/sbin/lsof', '-nP', '-iTCP:3000', '-iTCP:4000', '-sTCP:LISTEN', '-F', 'pcftdn']]);
     expect(listeners.map((l) => [l.address, l.port, l.pid])).toEqual([
       ['127.0.0.1', 3000, 101],
       ['::1', 3000, 202],
@@ -37,7 +37,7 @@ describe('doctor sources of macOS', () => {
     expect(await readListeners({ platform: 'darwin', ports: [9] }, fakeSeams({ runner: runnerAnswering({ '/usr/sbin/lsof': { code: 1 } }) }))).toEqual([]);
     await expect(
       readListeners({ platform: 'darwin', ports: [9] }, fakeSeams({ runner: runnerAnswering({ '/usr/sbin/lsof': { code: 2, stderr: 'lsof: status error' } }) })),
-    ).rejects.toThrow('`/usr/sbin/lsof -nP -iTCP:9 -sTCP:LISTEN -F pcftn` exited with 2: lsof: status error');
+    ).rejects.toThrow('`/usr/sbin/lsof -nP -iTCP:9 -sTCP:LISTEN -F pcftdn` exited with 2: lsof: status error');
   });
 
   it('the socket table from /usr/sbin/netstat -an -p tcp', async () => {

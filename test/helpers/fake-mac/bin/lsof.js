@@ -1,8 +1,9 @@
 'use strict';
 // Fake /usr/sbin/lsof for TCP listeners, from the emulated kernel's socket table (ss). Modelled:
-//   lsof -nP -iTCP[:PORT[,PORT…]] [-iTCP:…] -sTCP:LISTEN -F FIELDS     (FIELDS from p c f t n)
+//   lsof -nP -iTCP[:PORT[,PORT…]] [-iTCP:…] -sTCP:LISTEN -F FIELDS     (FIELDS from p c f t d n)
 // Field output as lsof writes it: per process `p<pid>` then `c<command>`; per file `f<fd>` (always),
-// `t<IPv4|IPv6>`, `n<address>:<port>` with `[v6]:port` and `*:port` for a wildcard. Nothing found:
+// `t<IPv4|IPv6>`, `d0x<hex>` (darwin's lsof: the TCP control block's kernel address, one per socket
+// and the same in every process holding it; here made from the socket's inode), `n<address>:<port>` with `[v6]:port` and `*:port` for a wildcard. Nothing found:
 // no output, exit 1. Without -n and -P lsof would print names, not numbers: not modelled.
 const { record, unmodelled, ss, parseSsLine } = require('../lib/common');
 
@@ -26,7 +27,7 @@ for (let i = 0; i < argv.length; i++) {
     listenOnly = true;
   } else if (a.startsWith('-F')) {
     fields = a.length > 2 ? a.slice(2) : argv[++i];
-    if (!/^[pcftn]+$/.test(fields ?? '')) unmodelled('lsof', `-F${fields}`);
+    if (!/^[pcftdn]+$/.test(fields ?? '')) unmodelled('lsof', `-F${fields}`);
   } else unmodelled('lsof', `argument ${a}`);
 }
 if (!numericHosts || !numericPorts) unmodelled('lsof', 'output with host or port names (without -n and -P)');
@@ -49,7 +50,7 @@ const byPid = new Map();
 for (const r of rows) {
   for (const u of r.users) {
     if (!byPid.has(u.pid)) byPid.set(u.pid, { command: u.command, files: [] });
-    byPid.get(u.pid).files.push({ fd: u.fd, family: r.family, host: r.local.host, port: r.local.port });
+    byPid.get(u.pid).files.push({ fd: u.fd, family: r.family, host: r.local.host, port: r.local.port, inode: r.inode });
   }
 }
 if (byPid.size === 0) process.exit(1);
@@ -62,6 +63,7 @@ for (const pid of [...byPid.keys()].sort((a, b) => a - b)) {
   for (const f of p.files.sort((a, b) => a.fd - b.fd)) {
     out.push(`f${f.fd}`);
     if (want('t')) out.push(`t${f.family === 6 ? 'IPv6' : 'IPv4'}`);
+    if (want('d')) out.push(`d0x${(0xffffff8000000000n + BigInt(f.inode) * 0x100n).toString(16)}`);
     const wildcard = f.host === '*' || f.host === '0.0.0.0' || f.host === '::';
     if (want('n')) out.push(`n${wildcard ? '*' : f.family === 6 ? `[${f.host}]` : f.host}:${f.port}`);
   }

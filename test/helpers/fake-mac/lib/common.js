@@ -86,7 +86,8 @@ function parseSsLine(line) {
   // ss prints an IPv6 socket on :: that also takes IPv4 (v6only:0) as `*`.
   const dualStack = l.host === '*';
   const family = dualStack || l.host.includes(':') ? 6 : 4;
-  return { state, local: l, peer: split(peer), users, family, dualStack };
+  const ino = /\bino:(\d+)/.exec(line);
+  return { state, local: l, peer: split(peer), users, family, dualStack, inode: ino ? ino[1] : '0' };
 }
 
 module.exports = { record, unmodelled, fail, ip, ipJson, ss, parseSsLine, linuxTool, LINUX_TOOLS, CALLS_LOG };
