@@ -232,9 +232,10 @@ export function emulatedMacSupport(): { ok: boolean; why: string } {
     const r = spawnSync(tool, ['--version'], { encoding: 'utf8' });
     if (r.error || r.status !== 0) return no(`${tool} is not runnable (util-linux)`);
   }
-  for (const tool of ['ip', 'ss', 'lsattr']) {
+  const packages: Record<string, string> = { ip: 'iproute2', ss: 'iproute2', lsattr: 'e2fsprogs', chattr: 'e2fsprogs', plistutil: 'libplist-utils', python3: 'python3' };
+  for (const [tool, pkg] of Object.entries(packages)) {
     const r = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' });
-    if (r.status !== 0) return no(`${tool} is missing (iproute2, e2fsprogs)`);
+    if (r.status !== 0) return no(`${tool} is missing (Debian package ${pkg}; .ci/run installs it)`);
   }
   const probe = spawnSync(
     'unshare',
