@@ -11,6 +11,7 @@
 // A page is also bounded in bytes (PAGE_MAX_BYTES): `page.next` says where the next one starts.
 import type { Condition } from '../daemon/conditions';
 import type { AliasEntry, Change, HostEntry } from '../model';
+import type { PauseInfo } from '../state/pause';
 
 /** Entries of each list in the default document. */
 export const SUMMARY_ENTRIES = 100;
@@ -76,6 +77,8 @@ export interface FullStatus {
   hosts: HostEntry[];
   changes: Change[];
   drift: { repairs: number; lastAt: string | null };
+  /** `loopkeeper down` holds (STATE_DIR/paused): since when, by whom; null when not paused. */
+  paused?: PauseInfo | null;
 }
 
 export type HostEntryView = HostEntry & { addressesTotal?: number };
@@ -119,6 +122,8 @@ export interface StatusDocument {
   hosts: HostEntryView[];
   changes: Change[];
   drift: { repairs: number; lastAt: string | null };
+  /** `loopkeeper down` holds: since when, by whom (null: not paused; absent from an older daemon). */
+  paused?: PauseInfo | null;
   summary: StatusSummary;
   page?: PageInfo;
 }
@@ -258,6 +263,7 @@ export function statusBody(full: FullStatus, query: StatusQuery): Omit<StatusDoc
     hosts,
     changes: full.changes.slice(0, SUMMARY_CHANGES),
     drift: full.drift,
+    paused: full.paused ?? null,
     summary: {
       aliases: { ...summaryOf(full.aliases, aliases.length, aliasOffset, 'aliases', aliasView), owned: full.aliases.filter((a) => a.owned).length },
       hosts: summaryOf(full.hosts, hosts.length, hostOffset, 'hosts', hostView),

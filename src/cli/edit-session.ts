@@ -19,6 +19,7 @@ import type { CommandContext } from './context';
 import { configSummary } from './load-config';
 import { renderSummary, describeChange } from './render';
 import { cliHint, quoteWord } from './hint';
+import { currentPause, pausedLine, pauseInfo, upHint } from './pause';
 
 export interface EditFlags {
   file?: string;
@@ -210,6 +211,13 @@ async function reconcileNow(ctx: CommandContext, config: LoadedConfig, edit: Edi
     const changes = edit.changes.map((c) => (c.kind === 'write' ? { kind: c.kind, path: c.path, created: c.before === null } : { kind: c.kind, from: c.from, to: c.to }));
     ctx.out(JSON.stringify({ changes, notes: edit.notes, config: configSummary(config), via, reconcile: report, ...extra }, null, 2) + '\n');
   };
+  // Paused (`loopkeeper down`): the edit is written and valid, and that is all until `up`.
+  const pause = currentPause(ctx);
+  if (pause !== null) {
+    emit('paused', null, { paused: pauseInfo(pause) });
+    if (!json) ctx.err(`loopkeeper: ${pausedLine(pause)}: the config is written but not applied; \`${upHint()}\` ends the pause and applies it\n`);
+    return EXIT.OK;
+  }
   let res;
   try {
     res = await callDaemon<DaemonReport | { error?: { message?: string } }>(ctx.runtime.socket, 'POST', '/v1/reconcile', 300000);

@@ -121,9 +121,14 @@ export function buildProgram(): Command {
     .action(lazy('apply'));
   program
     .command('down')
-    .description('remove everything loopkeeper added: owned aliases and the managed hosts block')
+    .description('remove everything loopkeeper added (owned aliases, the managed hosts block) and pause enforcement until `up`; the pause survives restarts (needs root)')
     .option('--json', 'one JSON document on stdout')
     .action(lazy('down'));
+  program
+    .command('up')
+    .description('end a pause (`down`) and reconcile now, through the daemon when it runs (needs root)')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy('up'));
   program
     .command('status')
     .description('ask the daemon for its status (exit 4 and the local plan when it is not running)')

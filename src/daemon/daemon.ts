@@ -20,6 +20,8 @@ import { ReconcileLoop } from './loop';
 import { Metrics } from './metrics';
 import { watchTargets, type WatchTarget, type Watcher } from './watch';
 import { messageOf } from '../errors';
+import { readPause } from '../state/pause'; // [pause]
+import { pausedReconcile, type Paused } from './paused'; // [pause]
 
 export interface DaemonLogger {
   debug(obj: object, msg: string): void;
@@ -81,6 +83,8 @@ export class Daemon {
   private lastReport: ReconcileReport | null = null;
   private lastDesiredKey: string | null = null;
   private drift = { repairs: 0, lastAt: null as string | null };
+  /** [pause] The pause (STATE_DIR/paused) as the last reconcile read it; null when not paused. */
+  private pause: Paused | null = null;
   private api: ApiServer | null = null;
   private cronTask: ScheduledTask | null = null;
   private cronExpr: string | null = null;
@@ -150,7 +154,14 @@ export class Daemon {
     this.log.debug({ trigger, triggers }, 'reconcile started');
     await this.reloadConfig(trigger);
     let report: ReconcileReport;
-    if (this.desired === null) {
+    // [pause] Read at every reconcile, whatever the trigger: while it holds nothing is changed.
+    const pause = readPause(this.runtime.stateDir);
+    if (pause.paused !== (this.pause !== null)) this.log.info({ trigger, pause: pause.paused ? pause : null }, pause.paused ? 'paused: nothing is added or repaired until `loopkeeper up`' : 'pause ended: enforcing again');
+    this.pause = pause.paused ? pause : null;
+    if (pause.paused) {
+      report = await pausedReconcile(this.reconciler, this.desired, pause, trigger, this.now);
+      this.lastDesiredKey = null; // what `up` puts back is a restore, not a drift repair
+    } else if (this.desired === null) {
       report = this.configOnlyReport(trigger);
     } else {
       report = await this.reconciler.reconcile(this.desired, { trigger });
@@ -317,6 +328,7 @@ export class Daemon {
       const failing = a.status !== 'True' ? ['AliasesNotInSync', a] : ['HostsNotInSync', h];
       this.conditions.set('Ready', 'False', failing[0] as string, (failing[1] as SyncVerdict).message, now);
     }
+    if (this.pause !== null) this.conditions.set('Ready', 'False', 'Paused', a.message, now); // [pause]
   }
 
   private configOnlyReport(trigger: Trigger): ReconcileReport {
@@ -361,6 +373,7 @@ export class Daemon {
       hosts: r?.hosts ?? [],
       changes: [],
       drift: { ...this.drift },
+      paused: this.pause && { at: this.pause.at, by: this.pause.by, user: this.pause.user, problem: this.pause.problem }, // [pause]
     };
   }
 

@@ -12,6 +12,7 @@ import { callDaemon, DaemonStoppedAnswering, DaemonUnreachable, requestReconcile
 import type { CommandContext, CommandRun } from '../context';
 import { configSummary, loadForCommand, type Loaded } from '../load-config';
 import { printReport, run as plan } from './plan';
+import { refuseWhilePaused } from '../pause';
 
 export interface ApplyOptions {
   json?: boolean;
@@ -20,6 +21,9 @@ export interface ApplyOptions {
 
 export const run: CommandRun<ApplyOptions> = async (ctx, opts, args) => {
   if (opts.dryRun) return plan(ctx, { json: opts.json }, args);
+  // `loopkeeper down` holds: nothing is applied until `loopkeeper up` (SPEC "Pausing").
+  const paused = refuseWhilePaused(ctx, Boolean(opts.json));
+  if (paused !== null) return paused;
   const loaded = await loadForCommand(ctx, Boolean(opts.json));
   if (!loaded.ok) return loaded.exitCode;
   const viaDaemon = await deferToDaemon(ctx, loaded, Boolean(opts.json));

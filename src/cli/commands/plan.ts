@@ -4,7 +4,7 @@
 import { EXIT } from '../../exit-codes';
 import { createReconciler } from '../../reconcile/reconciler';
 import type { ReconcileReport } from '../../reconcile/types';
-import type { CommandContext, CommandRun } from '../context';
+import { warn, type CommandContext, type CommandRun } from '../context';
 import { configSummary, loadForCommand } from '../load-config';
 import { aliasesBlocked, hostsBlocked, renderReport, renderSummary, type RenderOptions, type SummaryOptions } from '../render';
 
@@ -18,6 +18,10 @@ export const run: CommandRun<PlanOptions> = async (ctx, opts) => {
   if (!loaded.ok) return loaded.exitCode;
   const report = await createReconciler(ctx.runtime).reconcile(loaded.desired, { trigger: 'cli', dryRun: true });
   printReport(ctx, report, Boolean(opts.json), configSummary(loaded.config), { desiredHosts: loaded.desired.hosts });
+  // Loaded only here (plan is also apply --dry-run): while paused, apply changes nothing.
+  const { currentPause, pausedLine, upHint } = require('../pause') as typeof import('../pause');
+  const pause = currentPause(ctx);
+  if (pause !== null) warn(ctx, `loopkeeper: ${pausedLine(pause)}: this is what \`${upHint()}\` would change\n`);
   return planExitCode(report, Boolean(opts.exitCode));
 };
 

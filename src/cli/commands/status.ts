@@ -8,6 +8,8 @@ import { callDaemon, DaemonUnreachable } from '../client';
 import type { CommandContext, CommandRun } from '../context';
 import { painter, renderReport, table, unlistedByState } from '../render';
 import { cliHint } from '../hint';
+import { describePause } from '../../state/pause';
+import { currentPause, pausedLine, pauseInfo, upHint } from '../pause';
 
 export interface StatusOptions {
   json?: boolean;
@@ -66,6 +68,7 @@ async function withEveryEntry(ctx: CommandContext, doc: StatusDocument): Promise
 export function renderStatus(doc: StatusDocument, ctx: Pick<CommandContext, 'color' | 'runtime' | 'verbose'>): string {
   const paint = painter(ctx.color);
   let out = `loopkeeperd ${doc.daemon.version} (pid ${doc.daemon.pid}, up ${duration(doc.daemon.uptimeSeconds)})${doc.daemon.reconciling ? ', reconciling now' : ''}\n`;
+  if (doc.paused) out += `${paint('yellow', 'Paused')} ${describePause({ paused: true, ...doc.paused })} (\`loopkeeper down\`): nothing is added or repaired until \`${cliHint('up', { sudo: true })}\`\n`;
   out += `Config: ${doc.config.files.join(', ') || '(none)'}${more(doc.config.filesTotal, doc.config.files.length, 'file')} — ${configState(doc.config, paint)}\n`;
   for (const w of doc.config.warnings) out += `  ${paint('yellow', 'warning')} ${w}\n`;
   if (doc.config.warningsTotal) out += `  … and ${count(doc.config.warningsTotal - doc.config.warnings.length)} more warning(s): \`${cliHint('validate')}\` lists them\n`;
@@ -117,17 +120,19 @@ async function notRunning(ctx: CommandContext, e: DaemonUnreachable, json: boole
   const plan = config.desired
     ? await createReconciler(ctx.runtime).reconcile(config.desired, { trigger: 'cli', dryRun: true })
     : null;
+  const localPause = currentPause(ctx);
   const configPart = {
     files: config.files,
     valid: config.desired !== null,
     diagnostics: config.diagnostics.map(formatDiagnostic),
   };
   if (json) {
-    ctx.out(JSON.stringify({ reachable: false, error: e.message, config: configPart, plan }, null, 2) + '\n');
+    ctx.out(JSON.stringify({ reachable: false, error: e.message, config: configPart, paused: localPause && pauseInfo(localPause), plan }, null, 2) + '\n');
     return EXIT.UNREACHABLE;
   }
   ctx.err(`loopkeeper: ${e.message}\n`);
   ctx.out('loopkeeperd is not running. The local plan (what it would change now):\n');
+  if (localPause) ctx.out(`${pausedLine(localPause)}: \`${upHint()}\` ends the pause and applies this plan\n`);
   if (!plan) {
     for (const d of configPart.diagnostics) ctx.out(`  ${d}\n`);
     ctx.out('  the config is invalid, so there is no plan\n');
