@@ -171,6 +171,23 @@ export function configWatchPaths(runtime: Runtime): string[] {
   return out;
 }
 
+/**
+ * Where the config will be read from once it exists, whether or not anything is there now: the
+ * default file and its conf.d, or each --config path (a missing one named like a config file is
+ * a file; otherwise a directory, with its conf.d). The daemon watches these too — one that does
+ * not exist yet from its nearest existing parent (src/daemon/watch.ts) — so a config created after
+ * start-up (`/etc/loopkeeper/loopkeeper.yaml`) is picked up without a restart.
+ */
+export function expectedConfigPaths(runtime: Runtime): string[] {
+  if (runtime.configPaths === null) return [runtime.defaultConfigFile, confDirOf(runtime.defaultConfigFile)];
+  const out: string[] = [];
+  for (const path of runtime.configPaths) {
+    if (isDirSync(path) || (!existsSync(path) && !isConfigName(basename(path)))) out.push(path, join(path, CONF_D));
+    else out.push(path);
+  }
+  return [...new Set(out)];
+}
+
 function isDirSync(path: string): boolean {
   try {
     return statSync(path).isDirectory();

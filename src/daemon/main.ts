@@ -2,7 +2,7 @@
 // loopkeeperd: the privileged daemon launchd/systemd run in the foreground from boot.
 // Logs are JSON lines on stdout (launchd and journald keep them).
 import { Command, CommanderError } from 'commander';
-import { configWatchPaths } from '../config/files';
+import { configWatchPaths, expectedConfigPaths } from '../config/files';
 import { ConfigLoaderProcess } from './config-process';
 import { resolveRuntime, type RuntimeFlags } from '../runtime';
 import { addRuntimeOptions } from '../runtime-options';
@@ -12,6 +12,7 @@ import { appendingWriter, createLogger, isLevel, LEVELS } from './log';
 import { SocketInUse } from '../api/socket-path';
 import { messageOf } from '../errors';
 import { checkTextfilePath, MetricsTextfile } from './metrics-textfile';
+import { notRootMessage, pathsProblem, realPrivilegeFacts } from './privilege';
 
 const LEVEL_NAMES = Object.keys(LEVELS);
 
@@ -64,13 +65,32 @@ export async function main(argv: string[]): Promise<void> {
   if (textfileCheck?.warning) logger.warn({ path: textfileCheck.path }, textfileCheck.warning);
   const strictModes = process.getuid?.() === 0;
   const loader = new ConfigLoaderProcess();
+  // [privilege] Not root: refuse to start unless it could do its whole job (src/daemon/privilege.ts).
+  const facts = realPrivilegeFacts();
+  if (facts.euid !== 0) {
+    let why = pathsProblem(runtime, facts);
+    if (why === null) {
+      const loaded = await loader.load(runtime, { strictModes }).catch(() => null);
+      const n = loaded?.desired?.aliases.length ?? 0;
+      if (n > 0) why = `the config declares ${n} alias(es) (${loaded!.files.join(', ')})`;
+    }
+    if (why !== null) {
+      const message = notRootMessage(facts.euid, why);
+      logger.fatal({ uid: facts.euid }, message);
+      process.stderr.write(`loopkeeperd: ${message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    logger.warn({ uid: facts.euid, hostsFile: runtime.hostsFile, stateDir: runtime.stateDir }, 'not root: running for a test or demo (writable hosts file and state dir, no alias desired)');
+  }
   let textfile: MetricsTextfile | null = null;
   const daemon: Daemon = new Daemon({
     runtime,
     logger,
     loadConfig: () => loader.load(runtime, { strictModes }),
     stopConfigLoader: () => loader.stop(),
-    configWatchPaths: () => configWatchPaths(runtime),
+    // [late config] Plus the places a config may appear later (watched from their nearest existing parent).
+    configWatchPaths: () => [...new Set([...configWatchPaths(runtime), ...expectedConfigPaths(runtime)])],
     reconcileRate,
     onMetrics: (event) => void textfile?.write(event),
   });
