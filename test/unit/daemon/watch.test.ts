@@ -86,8 +86,38 @@ describe('watchTargets', () => {
     expect(await settle(30)).toBe(1);
   });
 
-  it('reports directories it cannot watch instead of throwing', () => {
-    w = watchTargets([{ path: join(dir, 'missing', 'conf.d'), kind: 'dir' }], () => undefined);
-    expect(w.unwatched).toEqual([join(dir, 'missing', 'conf.d')]);
+  it('watches a directory that does not exist yet from its nearest existing parent, level by level', async () => {
+    const confd = join(dir, 'etc', 'loopkeeper', 'conf.d');
+    const file = join(dir, 'etc', 'loopkeeper', 'loopkeeper.yaml');
+    w = watchTargets([{ path: file, kind: 'file' }, { path: confd, kind: 'dir', match: (x) => x.endsWith('.yaml') }], () => n++, 30);
+    expect(w.unwatched).toEqual([]);
+    writeFileSync(join(dir, 'unrelated'), 'x'); // not on the way: nothing
+    expect(await settle(30)).toBe(0);
+    mkdirSync(join(dir, 'etc', 'loopkeeper'), { recursive: true });
+    writeFileSync(file, 'version: 1\n');
+    const afterFile = await settle(30);
+    expect(afterFile).toBeGreaterThanOrEqual(1);
+    // The file's own directory is watched now: an in-place write and an editor's rename count.
+    writeFileSync(file, 'version: 1 # edited\n');
+    expect(await settle(30)).toBe(afterFile + 1);
+    mkdirSync(confd);
+    const afterDir = await settle(30);
+    expect(afterDir).toBe(afterFile + 2);
+    writeFileSync(join(confd, 'team.yaml'), 'x');
+    expect(await settle(30)).toBe(afterDir + 1);
+  });
+
+  it('waits again from above for a watched directory that is removed, and sees it come back', async () => {
+    const confd = join(dir, 'conf.d');
+    mkdirSync(confd);
+    w = watchTargets([{ path: confd, kind: 'dir', match: (x) => x.endsWith('.yaml') }], () => n++, 30);
+    rmSync(confd, { recursive: true });
+    const gone = await settle(30);
+    expect(gone).toBeGreaterThanOrEqual(1);
+    mkdirSync(confd);
+    const back = await settle(30);
+    expect(back).toBeGreaterThan(gone);
+    writeFileSync(join(confd, 'a.yaml'), 'x');
+    expect(await settle(30)).toBe(back + 1);
   });
 });
