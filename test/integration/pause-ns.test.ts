@@ -5,10 +5,10 @@
 // daemon restart, and up restores. The daemon and the CLI share one --hosts-file (a temp file;
 // the real /etc/hosts is never the target) and one --state-dir.
 import { type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertBuilt, CLI, DAEMON } from '../helpers/cli';
+import { assertBuilt, CLI, DAEMON, REPO } from '../helpers/cli';
 import { http } from '../helpers/http-unix';
 import { describeInNamespace, holdNamespace, type HeldNamespace } from '../helpers/namespace';
 import { until } from '../helpers/wait';
@@ -270,6 +270,31 @@ describeInNamespace('loopkeeper down / up with loopkeeperd running', () => {
     const again = lk('down');
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^Already paused \(since \S+ by uid 0\b.*\): nothing new to pause\./m);
+  });
+
+  it('a user who is not root sees the pause, may run down again, and is pointed at sudo for up', () => {
+    chmodSync(dir, 0o755); // mkdtemp's 0700 would keep user 65534 out of the socket and state dir
+    const mnt = mkdtempSync(join(tmpdir(), 'lk-public-'));
+    chmodSync(mnt, 0o755);
+    // As test/helpers/cli.ts asNobody, inside the namespace: REPO where user 65534 can reach it.
+    const script = 'mount --bind "$0" "$1" && shift && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"';
+    const nobody = (...args: string[]) =>
+      ns.run(['unshare', '-m', '--propagation', 'private', 'sh', '-c', script, REPO, mnt, process.execPath, join(mnt, 'dist', 'cli', 'main.js'), ...args], { env: { ...env(), CI: 'true' } });
+    try {
+      const st = nobody('status');
+      expect(st.code).toBe(1);
+      expect(st.stdout).toMatch(/^Paused since \S+ by uid 0\b/m);
+      const down = nobody('down');
+      expect(down).toMatchObject({ code: 0 });
+      expect(down.stdout).toMatch(/^Already paused \(since .*\): nothing new to pause\./m);
+      const up = nobody('up');
+      expect(up.code).toBe(1);
+      expect(up.stderr).toMatch(/sudo .*\bup\b/);
+      expect(existsSync(join(state, 'paused'))).toBe(true);
+      assertStillDown('down and up by a user who is not root');
+    } finally {
+      rmdirSync(mnt);
+    }
   });
 
   it('the pause survives a daemon restart', async () => {

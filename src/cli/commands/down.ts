@@ -9,6 +9,7 @@
 // the pause at its next trigger: it reads the file at every reconcile.
 import { EXIT } from '../../exit-codes';
 import { createReconciler } from '../../reconcile/reconciler';
+import type { ReconcileReport } from '../../reconcile/types';
 import { describePause, pauseNow, pausePath, writePause } from '../../state/pause';
 import { messageOf } from '../../errors';
 import type { CommandRun } from '../context';
@@ -25,6 +26,8 @@ export const run: CommandRun<DownOptions> = async (ctx, opts) => {
   const reconciler = createReconciler(ctx.runtime, { onLockWait: (h) => ctx.err(waitingText(h)) });
   const allowAliasRanges = await configuredRanges(ctx);
   const before = currentPause(ctx);
+  // Already paused with nothing left to remove, a user who is not root gets the look (no prompt).
+  let looked: ReconcileReport | null = null;
   if (process.getuid?.() !== 0) {
     const preview = await reconciler.down({ dryRun: true, allowAliasRanges });
     // Recording a pause writes the state dir: root's, like the removals.
@@ -33,6 +36,7 @@ export const run: CommandRun<DownOptions> = async (ctx, opts) => {
       const { elevateOrExplain } = require('../elevate') as typeof import('../elevate');
       return elevateOrExplain(ctx);
     }
+    looked = preview;
   }
   if (before === null) {
     try {
@@ -46,7 +50,7 @@ export const run: CommandRun<DownOptions> = async (ctx, opts) => {
     }
   }
   const daemon = await tellDaemon(ctx);
-  const report = await reconciler.down({ allowAliasRanges });
+  const report = looked ?? (await reconciler.down({ allowAliasRanges }));
   const pause = currentPause(ctx);
   if (json) {
     ctx.out(JSON.stringify({ paused: pause && pauseInfo(pause), alreadyPaused: before !== null, daemon, ...report }, null, 2) + '\n');

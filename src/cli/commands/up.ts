@@ -9,7 +9,6 @@ import { DaemonStoppedAnswering, DaemonUnreachable, requestReconcile } from '../
 import type { CommandRun } from '../context';
 import { cliHint } from '../hint';
 import { currentPause, pauseInfo } from '../pause';
-import { printReport } from './plan';
 
 export interface UpOptions {
   json?: boolean;
@@ -62,6 +61,8 @@ export const run: CommandRun<UpOptions> = async (ctx, opts, args) => {
     return EXIT.FAILURE;
   }
   const report = res.body as DaemonReport;
+  // Loaded only here: `up` when not paused (and the common path's start) stays light.
+  const { printReport } = require('./plan') as typeof import('./plan');
   if (json) {
     ctx.out(JSON.stringify({ resumed: true, pausedBefore: pauseInfo(pause), via: 'daemon', ...report }, null, 2) + '\n');
   } else {
