@@ -31,7 +31,8 @@ out.reapply = lk('range.yaml', 'apply');
 out.down = lk('range.yaml', 'down');
 // A hosts file on a read-only mount: the write fails; the output names the desired hosts.
 out.ro = run(['mount', '--bind', '-o', 'ro', dir + '/ro', dir + '/ro']).code;
-out.roApply = run([process.execPath, cli, '--config', dir + '/hosts.yaml', '--state-dir', dir + '/state', '--hosts-file', dir + '/ro/hosts', '--socket', dir + '/none.sock', 'apply']);
+// (its own state dir: the \`down\` above paused the first one, and apply refuses while paused)
+out.roApply = run([process.execPath, cli, '--config', dir + '/hosts.yaml', '--state-dir', dir + '/state-ro', '--hosts-file', dir + '/ro/hosts', '--socket', dir + '/none.sock', 'apply']);
 console.log(JSON.stringify(out));
 `;
 
