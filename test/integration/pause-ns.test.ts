@@ -334,4 +334,19 @@ describeInNamespace('loopkeeper down / up with loopkeeperd running', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^Not paused: nothing to resume/);
   });
+
+  it('without a daemon: down says it is not running, and up ends the pause and applies once itself', async () => {
+    daemon.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    const down = lk('down');
+    expect(down.code).toBe(0);
+    expect(down.stdout).toMatch(/^Paused \(since .*\)\. loopkeeperd is not running; when it starts it adds and repairs nothing until `.*\bup`\.$/m);
+    assertStillDown('down without a daemon');
+    const up = lk('up');
+    expect(up.code).toBe(0);
+    expect(up.stderr).toMatch(/pause ended/);
+    expect(anyOfOurs().sort()).toEqual([...ours].sort());
+    expect(hasBlock()).toBe(true);
+    expect(existsSync(join(state, 'paused'))).toBe(false);
+  });
 });
