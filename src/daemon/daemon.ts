@@ -156,7 +156,10 @@ export class Daemon {
     let report: ReconcileReport;
     // [pause] Read at every reconcile, whatever the trigger: while it holds nothing is changed.
     const pause = readPause(this.runtime.stateDir);
-    if (pause.paused !== (this.pause !== null)) this.log.info({ trigger, pause: pause.paused ? pause : null }, pause.paused ? 'paused: nothing is added or repaired until `loopkeeper up`' : 'pause ended: enforcing again');
+    if (pause.paused !== (this.pause !== null)) {
+      const msg = pause.paused ? 'paused: nothing is added or repaired until `loopkeeper up`' : 'pause ended: enforcing again';
+      this.log.info({ trigger, pause: pause.paused ? pause : null }, msg);
+    }
     this.pause = pause.paused ? pause : null;
     if (pause.paused) {
       report = await pausedReconcile(this.reconciler, this.desired, pause, trigger, this.now);
