@@ -47,9 +47,13 @@ if (tsc === null) {
 }
 
 if (mode === '--clean') rmSync(join(root, 'dist'), { recursive: true, force: true });
-const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
-if (r.error) {
-  process.stderr.write(`loopkeeper: could not run ${tsc}: ${r.error.message}\n`);
-  process.exit(1);
+// tsc emits every module (and type-checks); scripts/bundle.js then bundles the programs over
+// their entry modules with esbuild, the same two steps as `npm run build`.
+for (const argv of [[tsc, '-p', join(root, 'tsconfig.build.json')], [join(__dirname, 'bundle.js')]]) {
+  const r = spawnSync(process.execPath, argv, { cwd: root, stdio: 'inherit' });
+  if (r.error) {
+    process.stderr.write(`loopkeeper: could not run ${argv[0]}: ${r.error.message}\n`);
+    process.exit(1);
+  }
+  if (r.status !== 0) process.exit(r.status ?? 1);
 }
-process.exit(r.status ?? 1);

@@ -1,13 +1,20 @@
 // The checked-in service definitions (systemd/loopkeeper.service, launchd/…plist) are templates
 // with @NAME@ placeholders; this module fills them in. Pure: text in, text out.
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 
 export const SYSTEMD_UNIT_NAME = 'loopkeeper.service';
 export const LAUNCHD_LABEL = 'dev.loopkeeper.daemon';
 
-/** The package root: src/service/ and dist/service/ both sit two levels below it. */
-export function packageRoot(): string {
-  return resolve(__dirname, '..', '..');
+/**
+ * The package root: the parent of the nearest `dist` or `src` directory above this module. Not a
+ * fixed number of levels: the build bundles this module into files at several depths
+ * (dist/cli/commands/install.js, dist/cli/main-bundle.js, dist/daemon/main.js; scripts/bundle.js).
+ */
+export function packageRoot(from = __dirname): string {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (basename(dir) === 'dist' || basename(dir) === 'src') return dirname(dir);
+    if (dirname(dir) === dir) return resolve(from, '..', '..'); // neither above: the old layout
+  }
 }
 
 export function systemdTemplatePath(root = packageRoot()): string {

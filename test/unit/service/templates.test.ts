@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   launchdTemplatePath,
+  packageRoot,
   protectHomeFor,
   renderLaunchdPlist,
   renderSystemdUnit,
@@ -187,5 +188,16 @@ describe('the launchd plist template', () => {
     expect(() => parseXml('<plist><string>a & b</string></plist>')).toThrow(/entity/);
     expect(() => parsePlist('<plist><dict><key>a</key></dict></plist>')).toThrow(/alternate/);
     expect(() => parseXml('<plist><!-- a -- b --></plist>')).toThrow(/--/);
+  });
+});
+
+describe('packageRoot', () => {
+  it('is the parent of the nearest dist/ or src/, at any depth the bundles put this module', () => {
+    expect(packageRoot('/opt/lk/node_modules/loopkeeper/dist/service')).toBe('/opt/lk/node_modules/loopkeeper');
+    expect(packageRoot('/opt/lk/node_modules/loopkeeper/dist/cli/commands')).toBe('/opt/lk/node_modules/loopkeeper');
+    expect(packageRoot('/opt/lk/node_modules/loopkeeper/dist/cli')).toBe('/opt/lk/node_modules/loopkeeper');
+    expect(packageRoot('/home/dist/loopkeeper/dist/daemon')).toBe('/home/dist/loopkeeper');
+    expect(packageRoot(join(__dirname, '..', '..', '..', 'src', 'service'))).toBe(join(__dirname, '..', '..', '..'));
+    expect(packageRoot()).toBe(join(__dirname, '..', '..', '..'));
   });
 });
