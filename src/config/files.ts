@@ -9,7 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../model';
 import type { Runtime } from '../runtime';
 import { decodeConfigBytes, type ReadResult } from './read';
-import { MAX_FILE_BYTES } from './schema';
+import { MAX_FILE_BYTES } from './limits';
 
 const CONFIG_NAME = /\.ya?ml$/;
 export const CONF_D = 'conf.d';

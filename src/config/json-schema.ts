@@ -1,6 +1,6 @@
 // The published JSON Schema of the config file, generated from the zod schema so that editors
 // (yaml-language-server), `loopkeeper schema` and config/loopkeeper.schema.json never disagree.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { configFileSchema } from './schema';
 
 export const SCHEMA_ID = 'urn:loopkeeper:config:1';

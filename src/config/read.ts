@@ -2,7 +2,7 @@
 // cap (before reading it), and bytes that are not UTF-8 text. Every refusal is one sentence that
 // says what is wrong and, where there is one, the fix — never an exception or a stack trace.
 import { constants, promises as fsp } from 'node:fs';
-import { MAX_FILE_BYTES } from './schema';
+import { MAX_FILE_BYTES } from './limits';
 import { messageOf } from '../errors';
 
 export type ReadResult = { ok: true; text: string } | { ok: false; message: string };

@@ -1,6 +1,6 @@
 // Validates a document's shape with the zod schema and turns each zod issue into a diagnostic at
 // the YAML node it is about, with a message that names the key or value and what is expected.
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { Diagnostic } from '../model';
 import { diagnostic, locate, nodePos, shownKey, type ConfigDocument } from './document';
 import { KNOWN_KEYS, configFileSchema } from './schema';
