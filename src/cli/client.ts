@@ -1,6 +1,7 @@
 // The CLI's side of the socket API: one HTTP/1.1 request over the unix socket, JSON back.
 // Only node:http — `loopkeeper status` must start fast.
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { cliHint } from './hint';
 
 export class DaemonUnreachable extends Error {
@@ -85,7 +86,10 @@ function requestOnce<T>(
   const first = socketPath !== socket;
   return new Promise((resolve, reject) => {
     let connected = false;
-    const req = request({ socketPath, method, path, headers: { Accept: 'application/json', Host: 'localhost' } }, (res) => {
+    // createConnection, so no http.Agent: the default one checks the host name of every request
+    // with net.isIP, whose first IPv6 test compiles a large regular expression (5-10 ms).
+    const options = { method, path, headers: { Accept: 'application/json', Host: 'localhost' }, createConnection: () => connect(socketPath) };
+    const req = request(options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', (e) => reject(new DaemonUnreachable(socket, e.message)));

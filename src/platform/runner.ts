@@ -11,7 +11,7 @@
 // - on Linux each child is started through `setpriv --pdeathsig KILL`, so the kernel kills it when
 //   loopkeeper itself dies (even by SIGKILL), and children still running at a normal exit are
 //   killed from the 'exit' hook.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import type { CommandRunner, RunOptions, RunResult } from './types';
 
@@ -114,6 +114,8 @@ export function createRunner(opts: RunnerOptions = {}): Runner {
     return new Promise<RunResult>((resolve, reject) => {
       let child: ChildProcess;
       try {
+        // node:child_process on first use: `plan` and a no-op apply never start a process.
+        const { spawn } = require('node:child_process') as typeof import('node:child_process');
         // LC_ALL=C: callers match the tools' English error texts (e.g. "Address already assigned").
         child = spawn(actual[0]!, actual.slice(1), {
           shell: false,
