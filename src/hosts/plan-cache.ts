@@ -10,6 +10,9 @@ export function planHostsCached(content: Buffer, desired: DesiredHost[] | null):
   const key = JSON.stringify(desired);
   if (last !== null && last.key === key && last.content.equals(content)) return copyOf(last.plan);
   const plan = planHosts(content, desired);
+  // Only a plan with nothing to write is worth keeping: after a write the file differs. (And
+  // copying a multi-megabyte `next` for it would cost more than planning does.)
+  if (plan.next !== null) return plan;
   // Own copy: the caller's buffer may be reused or changed after we return.
   last = { content: Buffer.from(content), key, plan };
   return copyOf(plan);

@@ -28,6 +28,8 @@ export function countEols(text: string, from = 0, to = text.length): { lf: numbe
 
 /** The line ending the text uses most; LF on a tie and for text without line ends (SPEC). */
 export function majorityEol(text: string): Eol {
+  // No CRLF at all (most files): LF, found by one native search instead of counting every line.
+  if (!text.includes('\r\n')) return '\n';
   const { lf, crlf } = countEols(text);
   return crlf > lf ? '\r\n' : '\n';
 }
