@@ -327,15 +327,16 @@ export class Daemon {
       this.conditions.set('Ready', 'False', 'ConfigInvalid', this.config.error ?? 'config invalid', now);
     } else if (a.status === 'True' && h.status === 'True') {
       this.conditions.set('Ready', 'True', 'Converged', 'the machine matches the config', now);
+    } else if (a.status !== 'True') {
+      this.conditions.set('Ready', 'False', 'AliasesNotInSync', a.message, now);
     } else {
-      const failing = a.status !== 'True' ? ['AliasesNotInSync', a] : ['HostsNotInSync', h];
-      this.conditions.set('Ready', 'False', failing[0] as string, (failing[1] as SyncVerdict).message, now);
+      this.conditions.set('Ready', 'False', 'HostsNotInSync', h.message, now);
     }
     if (this.pause !== null) this.conditions.set('Ready', 'False', 'Paused', a.message, now); // [pause]
   }
 
   private configOnlyReport(trigger: Trigger): ReconcileReport {
-    const verdict: SyncVerdict = { status: 'Unknown', reason: 'ConfigInvalid', message: this.config.error ?? 'config invalid' };
+    const verdict: SyncVerdict<'ConfigInvalid'> = { status: 'Unknown', reason: 'ConfigInvalid', message: this.config.error ?? 'config invalid' };
     return {
       at: new Date(this.now()).toISOString(),
       durationMs: 0,
