@@ -3,19 +3,10 @@
 // reason is typed (src/reconcile/reasons.ts): a condition cannot carry a reason its part never gives.
 import type { ConditionStatus } from '../reconcile/types';
 import type { ConditionType, ReasonOf } from '../reconcile/reasons';
+import type { Condition, ConditionOf } from '../api/types';
 
 export type { ConditionType } from '../reconcile/reasons';
-
-export interface ConditionOf<T extends ConditionType> {
-  type: T;
-  status: ConditionStatus;
-  reason: ReasonOf[T];
-  message: string;
-  lastTransitionTime: string;
-}
-
-/** One condition, discriminated by `type`. */
-export type Condition = { [T in ConditionType]: ConditionOf<T> }[ConditionType];
+export { conditionOf, type Condition, type ConditionOf } from '../api/types';
 
 const ALL: readonly ConditionType[] = ['Ready', 'AliasesInSync', 'HostsInSync'];
 
@@ -47,9 +38,4 @@ export class Conditions {
   list(): Condition[] {
     return [...this.byType.values()].map((c) => ({ ...c }));
   }
-}
-
-/** The condition of one type in a list (a status document's), typed by it. */
-export function conditionOf<T extends ConditionType>(list: readonly Condition[], type: T): ConditionOf<T> | undefined {
-  return list.find((c): c is ConditionOf<T> & Condition => c.type === type);
 }

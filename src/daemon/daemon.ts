@@ -7,7 +7,7 @@ import { getHeapStatistics } from 'node:v8';
 import cron, { type ScheduledTask } from 'node-cron';
 import { createApiServer, type ApiServer } from '../api/server';
 import { StatusCache } from '../api/status-cache';
-import type { FullStatus } from '../api/status-view';
+import type { ConfigStatus, FullStatus, HealthDocument, ReconcileResponse } from '../api/types';
 import type { LoadedConfig } from '../config';
 import { formatDiagnostic, type DesiredState } from '../model';
 import { createReconciler, type Reconciler } from '../reconcile/reconciler';
@@ -15,6 +15,7 @@ import type { ReconcileReport, SyncVerdict, Trigger } from '../reconcile/types';
 import type { Runtime } from '../runtime';
 import { version } from '../version';
 import { Conditions } from './conditions';
+import { healthDocument, statusDocument, type DaemonState } from './status-document';
 import { IdleCollector } from './idle-gc';
 import { ReconcileLoop } from './loop';
 import { Metrics } from './metrics';
@@ -53,21 +54,7 @@ export interface DaemonDeps {
   onMetrics?: (event: 'started' | 'reconciled') => void;
 }
 
-export interface ConfigStatus {
-  files: string[];
-  valid: boolean;
-  /** Why the config on disk is not in force (null when valid). */
-  error: string | null;
-  errors: string[];
-  warnings: string[];
-  /** Whether a last valid desired state is being enforced. */
-  enforcing: boolean;
-  /** Only before the first load has finished (just after start-up): the config is being loaded. */
-  loading?: boolean;
-}
-
-/** The result one reconcile request gets (API `POST /v1/reconcile`, CLI `loopkeeper reconcile`). */
-export type ReconcileResponse = ReconcileReport & { config: ConfigStatus; conditions: ReturnType<Conditions['list']> };
+export type { ConfigStatus, ReconcileResponse } from '../api/types';
 
 export class Daemon {
   private readonly runtime: Runtime;
@@ -355,43 +342,31 @@ export class Daemon {
     };
   }
 
-  status(): FullStatus {
-    const r = this.lastReport;
+  /** What the status and health documents are made of, now. */
+  private state(): DaemonState {
     return {
-      daemon: {
-        version: version(),
-        pid: process.pid,
-        startedAt: new Date(this.startedAt).toISOString(),
-        uptimeSeconds: Math.round((this.now() - this.startedAt) / 1000),
-        socket: this.runtime.socket,
-        hostsFile: this.runtime.hostsFile,
-        interface: this.runtime.interfaceName,
-        reconciling: this.loop.busy,
-      },
-      config: { ...this.config },
-      lastReconcile: r
-        ? { at: r.at, durationMs: r.durationMs, trigger: r.trigger, result: r.result, changes: r.changes, problems: r.problems }
-        : null,
+      version: version(),
+      pid: process.pid,
+      startedAt: this.startedAt,
+      now: this.now(),
+      socket: this.runtime.socket,
+      hostsFile: this.runtime.hostsFile,
+      interfaceName: this.runtime.interfaceName,
+      reconciling: this.loop.busy,
+      config: this.config,
+      lastReport: this.lastReport,
       conditions: this.conditions.list(),
-      aliases: r?.aliases ?? [],
-      hosts: r?.hosts ?? [],
-      changes: [],
-      drift: { ...this.drift },
+      drift: this.drift,
       paused: this.pause && { at: this.pause.at, by: this.pause.by, user: this.pause.user, problem: this.pause.problem }, // [pause]
     };
   }
 
-  health(): { healthy: boolean; body: object } {
-    const r = this.lastReport;
-    const healthy = r !== null && r.result === 'ok';
-    return {
-      healthy,
-      body: {
-        healthy,
-        lastReconcile: r ? { at: r.at, result: r.result, trigger: r.trigger } : null,
-        ready: this.conditions.get('Ready'),
-      },
-    };
+  status(): FullStatus {
+    return statusDocument(this.state());
+  }
+
+  health(): { healthy: boolean; body: HealthDocument } {
+    return healthDocument(this.state());
   }
 
   renderMetrics(): string {

@@ -179,7 +179,7 @@ describe('every message says what is true', () => {
   it('status right after start: the config is being loaded, nothing is observed yet', () => {
     const doc: StatusDocument = {
       daemon: { version: '0.1.0', pid: 7, uptimeSeconds: 0, hostsFile: '/etc/hosts', interface: 'lo' },
-      config: { files: [], valid: false, error: 'being loaded (loopkeeperd has just started)', warnings: [], loading: true },
+      config: { files: [], valid: false, error: 'being loaded (loopkeeperd has just started)', errors: [], warnings: [], enforcing: false, loading: true },
       lastReconcile: null,
       conditions: (['Ready', 'AliasesInSync', 'HostsInSync'] as const).map((type) => ({ type, status: 'Unknown', reason: 'Starting', message: 'no reconcile has finished yet', lastTransitionTime: '' })),
       aliases: [],
