@@ -168,6 +168,7 @@ export function statusBody(full: FullStatus, query: StatusQuery): Omit<StatusDoc
     changes: full.changes.slice(0, SUMMARY_CHANGES),
     drift: full.drift,
     paused: full.paused ?? null,
+    live: full.live ?? null,
     summary: {
       aliases: { ...summaryOf(full.aliases, aliases.length, aliasOffset, 'aliases', aliasView), owned: full.aliases.filter((a) => a.owned).length },
       hosts: summaryOf(full.hosts, hosts.length, hostOffset, 'hosts', hostView),

@@ -88,11 +88,11 @@ export interface DriftInfo {
  * reconcile yet, or paused).
  */
 export interface LiveInfo {
-  /** When the look was taken. */
+  /** When the look was taken (for a very large interface, the drift poll's latest look). */
   at: string;
-  /** Desired aliases found missing on the interface now (they were present at the last reconcile or not). */
+  /** Desired aliases the last reconcile left present that are gone now (a repair is due). */
   aliasesMissing: number;
-  /** Desired host names found missing in the hosts file now. */
+  /** Desired host names the last reconcile left in the hosts file that are gone now. */
   hostsMissing: number;
 }
 

@@ -6,6 +6,8 @@
 //   no-config-report.ts the report when no valid desired state has been loaded
 //   status-document.ts  the status and health documents, pure functions of the state
 //   api-wiring.ts       the socket API bound to the daemon
+//   live-look.ts        the interface and the hosts file as they are now (status is live)
+//   drift-poll.ts       a cheap poll of the interface that repairs a deleted alias in seconds
 // This file only wires them together and runs one reconcile (reload, reconcile, record).
 import { getHeapStatistics } from 'node:v8';
 import type { ApiServer } from '../api/server';
@@ -29,6 +31,11 @@ import { healthDocument, statusDocument, type DaemonState } from './status-docum
 import { TriggerArming } from './trigger-arming';
 import { readPause } from '../state/pause'; // [pause]
 import { pausedReconcile, type Paused } from './paused'; // [pause]
+import { DriftPoll, missingFrom, type Look } from './drift-poll';
+import { LiveLook } from './live-look';
+import type { NetworkInterfacesFn } from '../platform/common';
+import type { HostEntry } from '../model';
+import type { LiveState } from './status-document';
 
 export type { ConfigStatus, ReconcileResponse } from '../api/types';
 export type { DaemonLogger } from './log-types';
@@ -54,6 +61,11 @@ export interface DaemonDeps {
   watch?: boolean;
   /** Called once the socket listens and after every reconcile (the metrics textfile); must not throw. */
   onMetrics?: (event: 'started' | 'reconciled') => void;
+  /**
+   * Live status and the drift poll (loopkeeperd always sets this; tests of the loop with a fake
+   * reconciler leave it out, as the real interface has none of their aliases). `pollMs` 0: no poll.
+   */
+  observe?: { networkInterfaces?: NetworkInterfacesFn; pollMs?: number };
 }
 
 export class Daemon {
@@ -70,12 +82,22 @@ export class Daemon {
   private readonly arming: TriggerArming;
   /** [pause] The pause (STATE_DIR/paused) as the last reconcile read it; null when not paused. */
   private pause: Paused | null = null;
+  private readonly live: LiveLook | null;
+  private readonly poll: DriftPoll | null;
+  /** The desired aliases the last reconcile left present: what the poll watches. */
+  private expectedAliases: ReadonlySet<string> = new Set();
+  /** The look the current status version was made from (identity: same look, same document). */
+  private seen: { look: Look; hosts: readonly HostEntry[] | null; key: string } | null = null;
   private api: ApiServer | null = null;
   private stopping = false;
   private readonly idleGc = new IdleCollector();
   /** Bumped whenever status() (but `daemon`) may change: the API serialises once per version. */
   private statusVersion = 0;
-  private readonly statusCache = new StatusCache({ version: () => this.statusVersion, status: () => this.status() });
+  private readonly statusCache = new StatusCache({
+    version: () => this.observeForStatus(),
+    status: () => statusDocument(this.state()),
+    daemon: () => statusDocument(this.state(false)).daemon,
+  });
 
   constructor(private readonly deps: DaemonDeps) {
     this.runtime = deps.runtime;
@@ -99,6 +121,21 @@ export class Daemon {
       debounceMs: deps.debounceMs,
       watch: deps.watch,
     });
+    this.live = deps.observe ? new LiveLook(deps.runtime.interfaceName, deps.runtime.hostsFile, this.now, deps.observe.networkInterfaces) : null;
+    const pollMs = deps.observe?.pollMs ?? 0;
+    this.poll =
+      this.live !== null && pollMs > 0
+        ? new DriftPoll({
+            look: () => this.live!.look(),
+            expected: () => this.expectedAliases,
+            busy: () => this.loop.busy,
+            onDrift: (missing) => {
+              this.log.info({ trigger: 'drift', missing: missing.slice(0, 20), count: missing.length }, 'desired alias(es) gone from the interface; repairing');
+              return this.trigger('drift');
+            },
+            baseIntervalMs: pollMs,
+          })
+        : null;
   }
 
   /** Listen on the socket, reconcile once, then arm the watchers and the schedule. */
@@ -120,6 +157,7 @@ export class Daemon {
     );
     this.deps.onMetrics?.('started');
     await this.trigger('startup');
+    this.poll?.start();
   }
 
   /** Ask for a reconcile (coalesced with any in progress). */
@@ -134,6 +172,7 @@ export class Daemon {
     this.stopping = true;
     this.log.info({ reason }, 'loopkeeperd stopping; aliases and the hosts block stay in place');
     this.idleGc.stop();
+    this.poll?.stop();
     await this.arming.close();
     const stopped = (await this.deps.stopConfigLoader?.()) ?? [];
     if (stopped.length > 0) this.log.info({ pids: stopped }, 'stopped the config loader that was running');
@@ -167,6 +206,10 @@ export class Daemon {
     const now = new Date(this.now());
     this.recorder.record(report, triggers, desired, this.configTracker.config, now);
     if (this.pause !== null) this.conditions.set('Ready', 'False', 'Paused', report.aliasesInSync.message, now); // [pause]
+    // While paused nothing is repaired: the poll has nothing to watch.
+    this.expectedAliases = this.pause !== null ? new Set() : new Set(report.aliases.filter((a) => a.desired && a.state === 'present').map((a) => a.address));
+    this.seen = null;
+    this.live?.forgetHosts();
     this.statusVersion++;
     this.deps.onMetrics?.('reconciled');
     this.log.debug({ trigger, result: report.result, durationMs: report.durationMs }, 'reconcile finished');
@@ -174,8 +217,34 @@ export class Daemon {
     return { ...report, config: { ...this.configTracker.config }, conditions: this.conditions.list() };
   }
 
+  /**
+   * Before each status answer: look at the interface (and the hosts file, when it moved) and bump
+   * the status version when what is seen differs from the last look — so an alias deleted by hand
+   * shows `missing` in the next answer, while an unchanged machine is still served from the cache.
+   */
+  private observeForStatus(): number {
+    if (this.live === null || this.recorder.lastReport === null) return this.statusVersion;
+    const r = this.recorder.lastReport;
+    const look = this.live.forStatus();
+    const desired = this.configTracker.desired;
+    // The hosts file only while its last reconcile was in sync: a refused or damaged file is not read.
+    const hosts = desired !== null && r.hostsInSync.status === 'True' ? this.live.hosts(desired.hosts) : null;
+    if (this.seen !== null && this.seen.look === look && this.seen.hosts === hosts) return this.statusVersion;
+    const back = look.present === null ? [] : r.aliases.filter((a) => a.desired && a.state === 'missing' && look.present!.has(a.address)).map((a) => a.address);
+    const key = `${missingFrom(this.expectedAliases, look.present).join(',')}|${back.join(',')}|${hosts === null ? '-' : hosts.map((h) => h.state[0]).join('')}`;
+    if (this.seen === null || key !== this.seen.key) this.statusVersion++;
+    this.seen = { look, hosts, key };
+    return this.statusVersion;
+  }
+
   /** What the status and health documents are made of, now. */
-  private state(): DaemonState {
+  private state(withLive = true): DaemonState {
+    const r = this.recorder.lastReport;
+    let live: LiveState | null = null;
+    // A look older than the last reconcile (a reused one) says nothing about what it changed.
+    if (withLive && this.seen !== null && r !== null && this.seen.look.at >= Date.parse(r.at) + r.durationMs) {
+      live = { at: this.seen.look.at, present: this.seen.look.present, hosts: this.seen.hosts };
+    }
     return {
       version: version(),
       pid: process.pid,
@@ -190,15 +259,23 @@ export class Daemon {
       conditions: this.conditions.list(),
       drift: this.recorder.drift,
       paused: this.pause && { at: this.pause.at, by: this.pause.by, user: this.pause.user, problem: this.pause.problem }, // [pause]
+      live,
     };
   }
 
+  /** The status document, observed live when the daemon observes (see observeForStatus). */
   status(): FullStatus {
+    this.observeForStatus();
     return statusDocument(this.state());
   }
 
   health(): { healthy: boolean; body: HealthDocument } {
-    return healthDocument(this.state());
+    return healthDocument(this.state(false));
+  }
+
+  /** The drift poll's counters (tests, the cost report); null without a poll. */
+  pollStats(): { looks: number; triggers: number; intervalMs: number } | null {
+    return this.poll ? { looks: this.poll.looks, triggers: this.poll.triggers, intervalMs: this.poll.intervalMs } : null;
   }
 
   renderMetrics(): string {

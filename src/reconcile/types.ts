@@ -4,10 +4,10 @@ import type { AliasReason, HostsReason } from './reasons';
 
 /**
  * What started a reconcile: start-up, a config or hosts-file change, the cron schedule, SIGHUP,
- * the API, the CLI; `interface`: the daemon's drift watch saw a desired alias go; `pause`: the
- * pause record changed; `down`: `loopkeeper down` asked the daemon to remove what it added.
+ * the API, the CLI; `drift`: the daemon's interface poll (src/daemon/drift-poll.ts) saw a desired
+ * alias go.
  */
-export type Trigger = 'startup' | 'config' | 'hosts' | 'schedule' | 'signal' | 'api' | 'cli' | 'interface' | 'pause' | 'down';
+export type Trigger = 'startup' | 'config' | 'hosts' | 'schedule' | 'signal' | 'api' | 'cli' | 'drift';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 

@@ -97,3 +97,68 @@ describe('statusDocument (pure)', () => {
     expect(() => healthDocument(state({ conditions: [] }))).toThrow(/no Ready condition/);
   });
 });
+
+describe('live status overlay (pure)', () => {
+  const READY: Condition[] = [
+    { type: 'Ready', status: 'True', reason: 'Converged', message: 'the machine matches the config', lastTransitionTime: '2026-01-01T00:00:01.000Z' },
+    { type: 'AliasesInSync', status: 'True', reason: 'InSync', message: '1 desired alias(es) present', lastTransitionTime: '2026-01-01T00:00:01.000Z' },
+    { type: 'HostsInSync', status: 'True', reason: 'InSync', message: '1 name(s)', lastTransitionTime: '2026-01-01T00:00:01.000Z' },
+  ];
+  const at = Date.parse('2026-01-01T00:00:05Z');
+
+  it('an alias deleted since the last reconcile: missing, AliasesInSync False/AliasesMissing, Ready False', () => {
+    const doc = statusDocument(state({ lastReport: REPORT, conditions: READY, live: { at, present: new Set(['127.0.0.1']), hosts: null } }));
+    expect(doc.aliases).toEqual([{ ...REPORT.aliases[0], state: 'missing' }]);
+    expect(REPORT.aliases[0]!.state).toBe('present'); // the report is not changed
+    expect(doc.conditions).toEqual([
+      { type: 'Ready', status: 'False', reason: 'AliasesNotInSync', message: expect.stringContaining('127.0.0.2'), lastTransitionTime: '2026-01-01T00:00:05.000Z' },
+      { type: 'AliasesInSync', status: 'False', reason: 'AliasesMissing', message: '1 desired alias(es) gone since the last reconcile: 127.0.0.2; a repair is due', lastTransitionTime: '2026-01-01T00:00:05.000Z' },
+      READY[2],
+    ]);
+    expect(doc.live).toEqual({ at: '2026-01-01T00:00:05.000Z', aliasesMissing: 1, hostsMissing: 0 });
+  });
+
+  it('all there: the report\'s own lists (not copied) and conditions', () => {
+    const doc = statusDocument(state({ lastReport: REPORT, conditions: READY, live: { at, present: new Set(['127.0.0.2']), hosts: REPORT.hosts } }));
+    expect(doc.aliases).toBe(REPORT.aliases);
+    expect(doc.hosts).toBe(REPORT.hosts);
+    expect(doc.conditions).toEqual(READY);
+    expect(doc.live).toEqual({ at: '2026-01-01T00:00:05.000Z', aliasesMissing: 0, hostsMissing: 0 });
+  });
+
+  it('a part already False (paused, say) keeps its reason; the entries still show what is seen', () => {
+    const paused: Condition[] = READY.map((c) => ({ ...c, status: 'False', reason: 'Paused', message: 'paused' }) as Condition);
+    const doc = statusDocument(state({ lastReport: REPORT, conditions: paused, live: { at, present: new Set(), hosts: null } }));
+    expect(doc.aliases[0]!.state).toBe('missing');
+    expect(doc.conditions).toEqual(paused);
+  });
+
+  it('the interface not listed: every desired alias missing, and said so', () => {
+    const doc = statusDocument(state({ lastReport: REPORT, conditions: READY, live: { at, present: null, hosts: null } }));
+    expect(doc.aliases[0]!.state).toBe('missing');
+    expect(doc.conditions[1]!.message).toMatch(/not listed as up/);
+  });
+
+  it('a name gone from the hosts file: missing, HostsInSync False/NamesMissing', () => {
+    const gone = [{ ...REPORT.hosts[0]!, state: 'missing' as const, detail: 'not in the file' }];
+    const doc = statusDocument(state({ lastReport: REPORT, conditions: READY, live: { at, present: new Set(['127.0.0.2']), hosts: gone } }));
+    expect(doc.hosts).toEqual(gone);
+    expect(doc.conditions.map((c) => [c.status, c.reason])).toEqual([
+      ['False', 'HostsNotInSync'],
+      ['True', 'InSync'],
+      ['False', 'NamesMissing'],
+    ]);
+  });
+
+  it('an alias the last reconcile could not add but that is there now: present; a failed one stays failed', () => {
+    const r: ReconcileReport = {
+      ...REPORT,
+      aliases: [
+        { address: '127.0.0.2', state: 'missing', owned: false, desired: true },
+        { address: '127.0.0.4', state: 'failed', owned: false, desired: true, error: 'x' },
+      ],
+    };
+    const doc = statusDocument(state({ lastReport: r, conditions: READY, live: { at, present: new Set(['127.0.0.2', '127.0.0.4']), hosts: null } }));
+    expect(doc.aliases.map((a) => a.state)).toEqual(['present', 'failed']);
+  });
+});
