@@ -7,7 +7,7 @@ import { networkInterfaces } from 'node:os';
 import type { DesiredHost, HostEntry } from '../model';
 import { planHostsCached } from '../hosts/plan-cache';
 import { addressesFromOs, type NetworkInterfacesFn } from '../platform/common';
-import type { Look } from './drift-poll';
+import { nextInterval, type Look } from './drift-poll';
 
 /** A look at or under this cost is taken fresh for every status request; a dearer one is reused. */
 export const FRESH_LOOK_MAX_MS = 5;
@@ -35,11 +35,13 @@ export class LiveLook {
 
   /**
    * For a status request: a fresh look while looks are cheap (a few aliases: tens of
-   * microseconds); for a very large interface the drift poll's latest look (its time is in the
-   * document), so status requests cannot multiply the cost the poll bounds.
+   * microseconds); for a very large interface the latest look (the poll's; its time is in the
+   * document) until it is as old as the poll interval its cost allows — so status requests can
+   * never multiply the cost the poll bounds, and the answer is never older than that interval.
    */
   forStatus(): Look {
-    if (this.last !== null && this.last.costMs > FRESH_LOOK_MAX_MS) return this.last;
+    const last = this.last;
+    if (last !== null && last.costMs > FRESH_LOOK_MAX_MS && this.now() - last.at < nextInterval(last.costMs)) return last;
     return this.look();
   }
 

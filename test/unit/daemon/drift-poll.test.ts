@@ -151,3 +151,22 @@ describe('the live look (os.networkInterfaces seam)', () => {
     expect(live.hosts([])).toBeNull(); // no hosts file: not observed
   });
 });
+
+describe('the live look for status requests on a large interface', () => {
+  it('reuses a dear look until it is as old as the interval its cost allows, then looks again', () => {
+    let now = 0;
+    let calls = 0;
+    const live = new LiveLook('lo', '/nonexistent/hosts', () => now, () => {
+      calls++;
+      return { lo: [{ address: '127.0.0.1', family: 'IPv4', netmask: '255.0.0.0', mac: '', internal: true, cidr: null }] };
+    });
+    const first = live.look();
+    (first as { costMs: number }).costMs = 40; // as a look at ~6,000 addresses costs: interval 4 s
+    now = 3999;
+    expect(live.forStatus()).toBe(first);
+    expect(calls).toBe(1);
+    now = 4000;
+    expect(live.forStatus()).not.toBe(first);
+    expect(calls).toBe(2);
+  });
+});
