@@ -55,6 +55,7 @@ describeInNamespace('loopkeeperd repairs an alias deleted by hand within seconds
   it('20 deletions: each shows missing at once (or already repaired and counted), each comes back by itself', async () => {
     const latencies: number[] = [];
     let sawMissing = 0;
+    let byPoll = 0;
     for (let i = 0; i < 20; i++) {
       const address = ALIASES[i % ALIASES.length]!;
       const prefix = address.includes(':') ? 128 : 32;
@@ -85,7 +86,11 @@ describeInNamespace('loopkeeperd repairs an alias deleted by hand within seconds
       }, 5);
       latencies.push(performance.now() - t0);
       expect(onLo(address)).toBe(true);
-      expect(back.lastReconcile!.trigger).toBe('drift');
+      // No command asked for it: the poll's 'drift' run, or a run a late hosts-file event (from the
+      // daemon's own write) had queued and that got there first — coalesced runs are reported
+      // under the more deliberate trigger (hosts before drift).
+      expect(['drift', 'hosts']).toContain(back.lastReconcile!.trigger);
+      if (back.lastReconcile!.trigger === 'drift') byPoll++;
       expect(back.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
     }
     const sorted = [...latencies].sort((a, b) => a - b);
@@ -93,7 +98,7 @@ describeInNamespace('loopkeeperd repairs an alias deleted by hand within seconds
     // eslint-disable-next-line no-console
     console.log(
       `drift repair, delete -> back, ${sorted.length} deletions (poll 1 s): min ${sorted[0]!.toFixed(0)} ms, median ${q(0.5).toFixed(0)} ms, ` +
-        `p95 ${q(0.95).toFixed(0)} ms, max ${sorted[sorted.length - 1]!.toFixed(0)} ms; shown missing by the next status ${sawMissing}/20\n` +
+        `p95 ${q(0.95).toFixed(0)} ms, max ${sorted[sorted.length - 1]!.toFixed(0)} ms; shown missing by the next status ${sawMissing}/20, reported under 'drift' ${byPoll}/20\n` +
         `  all: ${latencies.map((x) => x.toFixed(0)).join(' ')}`,
     );
     expect(latencies).toHaveLength(20);
