@@ -16,6 +16,7 @@
 // Anything ambiguous (both Content-Length and Transfer-Encoding, differing lengths, folded or
 // malformed header lines, control characters) is refused with 400 and the connection closed —
 // the request-smuggling cases. Every refusal is a JSON body `{"error": {"code", "message"}}`.
+import type { ApiErrorCode } from './types';
 import { createServer, type Server, type Socket } from 'node:net';
 
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -82,7 +83,7 @@ const REASONS: Record<number, string> = {
   505: 'HTTP Version Not Supported',
 };
 
-export function errorResponse(status: number, code: string, message: string, extra: Partial<HttpResponse> = {}): HttpResponse {
+export function errorResponse(status: number, code: ApiErrorCode, message: string, extra: Partial<HttpResponse> = {}): HttpResponse {
   return {
     status,
     headers: { 'Content-Type': 'application/json', ...(extra.headers ?? {}) },
@@ -94,7 +95,7 @@ export function errorResponse(status: number, code: string, message: string, ext
 class RequestError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
   ) {
     super(message);

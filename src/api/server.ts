@@ -16,6 +16,7 @@ import { createHttp1Server, errorResponse, type Http1Server, type HttpRequest, t
 import { TokenBucket } from './rate-limit';
 import { SerializedJson } from './status-cache';
 import { parseStatusQuery, reconcileBody, type StatusQuery } from './status-view';
+import type { HealthDocument, ReconcileResponse, StatusDocument } from './types';
 import { ownerSocketPath, prepareSocketPath } from './socket-path';
 import { messageOf } from '../errors';
 
@@ -26,10 +27,10 @@ export type Caller = 'public' | 'owner';
 
 export interface ApiHandlers {
   /** The status document for a query (summary, or one page of a list); see status-view.ts. */
-  status(query: StatusQuery): SerializedJson | object;
-  health(): { healthy: boolean; body: object };
-  /** Reconciles (waiting for the next run if one is in progress) and returns its result. */
-  reconcile(): Promise<object>;
+  status(query: StatusQuery): SerializedJson | StatusDocument;
+  health(): { healthy: boolean; body: HealthDocument };
+  /** Reconciles (waiting for the next run if one is in progress) and returns its result (sent bounded, as a ReconcileDocument). */
+  reconcile(): Promise<ReconcileResponse>;
   metrics(): string;
 }
 

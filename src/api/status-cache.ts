@@ -18,9 +18,15 @@ export class SerializedJson {
 }
 
 export interface StatusSource {
-  /** Changes whenever anything but `daemon` in status() may have changed. */
+  /**
+   * Changes whenever anything but `daemon` in status() may have changed. Asked first on every
+   * request: a source that observes live (the daemon) looks here and bumps it when what it saw
+   * changed.
+   */
   version(): number;
   status(): FullStatus;
+  /** `daemon` alone, for a request answered from the cache (default: status().daemon). */
+  daemon?(): FullStatus['daemon'];
 }
 
 /** Pages cached per version besides the default document (a `status --verbose` walks them in order). */
@@ -35,7 +41,6 @@ export class StatusCache {
   constructor(private readonly source: StatusSource) {}
 
   render(query: StatusQuery): SerializedJson {
-    const full = this.source.status();
     const version = this.source.version();
     if (version !== this.version) {
       this.version = version;
@@ -43,7 +48,9 @@ export class StatusCache {
     }
     const key = query.list === null ? '' : `${query.list}:${query.offset}:${query.limit}`;
     let body = this.bodies.get(key);
+    let full: FullStatus | null = null;
     if (body === undefined) {
+      full = this.source.status();
       // `{"config":…}` without its opening brace: it follows `{"daemon":…,` below.
       const json = JSON.stringify(statusBody(full, query));
       body = Buffer.from(`${json.slice(1)}\n`, 'utf8');
@@ -58,7 +65,8 @@ export class StatusCache {
       }
       this.bodies.set(key, body);
     }
-    const head = Buffer.from(`{"daemon":${JSON.stringify(full.daemon)},`, 'utf8');
+    const daemon = full?.daemon ?? (this.source.daemon ? this.source.daemon() : this.source.status().daemon);
+    const head = Buffer.from(`{"daemon":${JSON.stringify(daemon)},`, 'utf8');
     return new SerializedJson([head, body]);
   }
 }

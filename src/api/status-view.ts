@@ -1,5 +1,5 @@
-// The status document on the wire (GET /v1/status), shared by the daemon, the server and the CLI,
-// and how the daemon's full state is summarised into it.
+// How the daemon's full state is summarised into the status document on the wire (GET /v1/status;
+// its type is in ./types.ts, shared by the daemon, the server and the CLI).
 //
 // Bounded on purpose: a config within the limits (a /16 range, 65,536 aliases) made the whole
 // document 24 MB, and eight clients slowed the daemon to one answer a second. By default the
@@ -9,9 +9,11 @@
 //   GET /v1/status?aliases=all[&offset=N][&limit=M]   aliases[offset, offset+M) (M ≤ PAGE_MAX)
 //   GET /v1/status?hosts=all[&offset=N][&limit=M]     the same for host names
 // A page is also bounded in bytes (PAGE_MAX_BYTES): `page.next` says where the next one starts.
-import type { Condition } from '../daemon/conditions';
 import type { AliasEntry, Change, HostEntry } from '../model';
-import type { PauseInfo } from '../state/pause';
+import type { Condition, ConfigInfo, FullStatus, HostEntryView, LastReconcileInfo, ListSummary, PageInfo, StatusDocument, StatusSummary } from './types';
+
+// The documents are declared in ./types.ts (the one contract); re-exported for existing imports.
+export type { ConfigInfo, DaemonInfo, FullStatus, HostEntryView, LastReconcileInfo, ListSummary, PageInfo, StatusDocument, StatusSummary } from './types';
 
 /** Entries of each list in the default document. */
 export const SUMMARY_ENTRIES = 100;
@@ -29,104 +31,6 @@ export const SUMMARY_LIST_BYTES = 64 * 1024;
 export const MAX_STRING = 1000;
 /** Addresses of one host entry beyond this are counted in `addressesTotal`, not listed. */
 export const MAX_HOST_ADDRESSES = 16;
-
-export interface DaemonInfo {
-  version: string;
-  pid: number;
-  startedAt?: string;
-  uptimeSeconds: number;
-  socket?: string;
-  hostsFile?: string;
-  interface?: string;
-  reconciling?: boolean;
-}
-
-export interface ConfigInfo {
-  files: string[];
-  valid: boolean;
-  error: string | null;
-  errors?: string[];
-  warnings: string[];
-  enforcing?: boolean;
-  /** The first load has not finished (loopkeeperd has just started). */
-  loading?: boolean;
-  /** Set when a list above was cut: how many there are in all. */
-  filesTotal?: number;
-  errorsTotal?: number;
-  warningsTotal?: number;
-}
-
-export interface LastReconcileInfo {
-  at: string;
-  durationMs: number;
-  trigger: string;
-  result: string;
-  changes: Change[];
-  problems: string[];
-  changesTotal?: number;
-  problemsTotal?: number;
-}
-
-/** What the daemon knows, uncut (Daemon.status()). */
-export interface FullStatus {
-  daemon: DaemonInfo;
-  config: ConfigInfo;
-  lastReconcile: LastReconcileInfo | null;
-  conditions: Condition[];
-  aliases: AliasEntry[];
-  hosts: HostEntry[];
-  changes: Change[];
-  drift: { repairs: number; lastAt: string | null };
-  /** `loopkeeper down` holds (STATE_DIR/paused): since when, by whom; null when not paused. */
-  paused?: PauseInfo | null;
-}
-
-export type HostEntryView = HostEntry & { addressesTotal?: number };
-
-export interface ListSummary<E> {
-  total: number;
-  /** How many entries the list in this document holds (from `offset`). */
-  shown: number;
-  offset: number;
-  /** Entries per state, e.g. {present: 65530, missing: 6}. */
-  byState: Record<string, number>;
-  /** The first entries that are not present (missing, failed, shadowed), whatever the page. */
-  notPresent: E[];
-  notPresentTotal: number;
-  /** Where every entry can be read, a page at a time. */
-  all: string;
-}
-
-export interface StatusSummary {
-  aliases: ListSummary<AliasEntry> & { owned: number };
-  hosts: ListSummary<HostEntryView>;
-}
-
-export interface PageInfo {
-  list: 'aliases' | 'hosts';
-  offset: number;
-  limit: number;
-  returned: number;
-  total: number;
-  /** The path of the next page, or null after the last one. */
-  next: string | null;
-}
-
-/** GET /v1/status as sent. */
-export interface StatusDocument {
-  daemon: DaemonInfo;
-  config: ConfigInfo;
-  lastReconcile: LastReconcileInfo | null;
-  conditions: Condition[];
-  aliases: AliasEntry[];
-  hosts: HostEntryView[];
-  changes: Change[];
-  drift: { repairs: number; lastAt: string | null };
-  /** `loopkeeper down` holds: since when, by whom (null: not paused; absent from an older daemon). */
-  paused?: PauseInfo | null;
-  summary: StatusSummary;
-  page?: PageInfo;
-}
 
 export type StatusQuery = { list: null } | { list: 'aliases' | 'hosts'; offset: number; limit: number };
 
@@ -264,6 +168,7 @@ export function statusBody(full: FullStatus, query: StatusQuery): Omit<StatusDoc
     changes: full.changes.slice(0, SUMMARY_CHANGES),
     drift: full.drift,
     paused: full.paused ?? null,
+    live: full.live ?? null,
     summary: {
       aliases: { ...summaryOf(full.aliases, aliases.length, aliasOffset, 'aliases', aliasView), owned: full.aliases.filter((a) => a.owned).length },
       hosts: summaryOf(full.hosts, hosts.length, hostOffset, 'hosts', hostView),

@@ -20,6 +20,7 @@ import { configSummary } from './load-config';
 import { renderSummary, describeChange } from './render';
 import { cliHint, quoteWord } from './hint';
 import { currentPause, pausedLine, pauseInfo, upHint } from './pause';
+import type { ErrorDocument, ReconcileAnswer } from '../api/types';
 
 export interface EditFlags {
   file?: string;
@@ -203,7 +204,6 @@ function splitLines(text: string): string[] {
   return lines;
 }
 
-type DaemonReport = ReconcileReport & { config?: { valid: boolean; error: string | null; files?: string[] } };
 
 async function reconcileNow(ctx: CommandContext, config: LoadedConfig, edit: EditReport, json: boolean): Promise<number> {
   const emit = (via: string, report: ReconcileReport | null, extra: Record<string, unknown> = {}): void => {
@@ -220,18 +220,18 @@ async function reconcileNow(ctx: CommandContext, config: LoadedConfig, edit: Edi
   }
   let res;
   try {
-    res = await callDaemon<DaemonReport | { error?: { message?: string } }>(ctx.runtime.socket, 'POST', '/v1/reconcile', 300000);
+    res = await callDaemon<ReconcileAnswer | ErrorDocument>(ctx.runtime.socket, 'POST', '/v1/reconcile', 300000);
   } catch (e) {
     if (!(e instanceof DaemonUnreachable)) throw e;
     return applyHere(ctx, emit, json);
   }
   if (res.status !== 200) {
-    const err = (res.body as { error?: { message?: string } }).error;
+    const err = (res.body as Partial<ErrorDocument>).error;
     emit('daemon', null, { error: err?.message ?? `status ${res.status}` });
     ctx.err(`loopkeeper: the config is written, but loopkeeperd refused to reconcile (${res.status}): ${err?.message ?? 'unknown error'}; it also reconciles on its own when it sees the change\n`);
     return EXIT.FAILURE;
   }
-  const report = res.body as DaemonReport;
+  const report = res.body as ReconcileAnswer;
   const daemonFiles = report.config?.files;
   // A file the daemon does not read (it runs with other --config paths) is worth a word.
   const edited = edit.changes.map((c) => resolve(c.kind === 'write' ? c.path : c.to)).filter((p) => isConfigName(basename(p)));

@@ -9,6 +9,7 @@
 import type { AliasEntry, Change, DesiredHost, HostEntry } from '../model';
 import { parseIp, type ParsedIp } from '../net/ip';
 import type { ReconcileReport, SyncVerdict } from '../reconcile/types';
+import type { AliasReason, HostsReason } from '../reconcile/reasons';
 import { cliHint } from './hint';
 
 export interface RenderOptions {
@@ -35,8 +36,8 @@ export interface RenderOptions {
 /** What renderReport needs: a ReconcileReport, or the parts of a status document that map to one. */
 export type ReportView = Pick<ReconcileReport, 'aliases' | 'hosts' | 'changes' | 'problems' | 'dryRun'> & {
   hostsDiff?: string[];
-  aliasesInSync?: SyncVerdict;
-  hostsInSync?: SyncVerdict;
+  aliasesInSync?: SyncVerdict<AliasReason>;
+  hostsInSync?: SyncVerdict<HostsReason>;
 };
 
 /** Rows a list shows before the rest are counted instead of listed. */
@@ -250,9 +251,9 @@ function hostRows(hosts: readonly HostEntry[], paint: Paint, hideDetail: boolean
 // ---- verdicts ----
 
 /** Alias reasons under which nothing could be planned or changed (not "pending", not a partial failure). */
-const ALIASES_BLOCKED = new Set(['InterfaceMissing', 'InterfaceDown', 'AliasesError', 'ConfigInvalid']);
+const ALIASES_BLOCKED = new Set<AliasReason>(['InterfaceMissing', 'InterfaceDown', 'AliasesError', 'ConfigInvalid']);
 
-export function aliasesBlocked(v: SyncVerdict | undefined): boolean {
+export function aliasesBlocked(v: SyncVerdict<AliasReason> | undefined): boolean {
   return v !== undefined && v.status !== 'True' && ALIASES_BLOCKED.has(v.reason);
 }
 
@@ -260,7 +261,7 @@ export function aliasesBlocked(v: SyncVerdict | undefined): boolean {
  * The hosts part could not be planned or written: a damaged block, no valid config, or a failure
  * that left no entries at all (the file could not be read or written; the writer's reasons vary).
  */
-export function hostsBlocked(v: SyncVerdict | undefined, entries: number): boolean {
+export function hostsBlocked(v: SyncVerdict<HostsReason> | undefined, entries: number): boolean {
   if (v === undefined || v.status === 'True') return false;
   if (v.reason === 'BlockDamaged' || v.reason === 'ConfigInvalid') return true;
   return entries === 0 && v.reason !== 'ChangesPending' && v.reason !== 'Starting';
@@ -286,6 +287,14 @@ function whyBlocked(v: SyncVerdict, part: 'aliases' | 'hosts', opts: { interface
       return `the directory of ${file} is not safe to trust`;
     case 'HostsNotWritten':
       return `${file} could not be written`;
+    case 'HostsPermissionDenied':
+      return `${file} could not be written: permission denied`;
+    case 'HostsReadOnly':
+      return `${file} could not be written: its file system is read-only`;
+    case 'HostsNoSpace':
+      return `${file} could not be written: no space left on its file system`;
+    case 'HostsContention':
+      return `another program kept changing ${file} while loopkeeper wrote it`;
     case 'HostsRestored':
       return `a write of ${file} failed half-way and the old content was put back`;
     case 'HostsDamaged':

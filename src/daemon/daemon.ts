@@ -1,34 +1,44 @@
-// loopkeeperd: owns the reconcile loop, the triggers that feed it (start-up, config and hosts
-// file changes, the cron schedule, SIGHUP, the API) and the state the API reports. An invalid
-// config never causes a partial apply: the last valid desired state stays enforced and status
-// says why (SPEC "Desired-state file").
-import { statSync } from 'node:fs';
+// loopkeeperd: owns the reconcile loop and orchestrates the parts that feed and report it. Each
+// job has its own module:
+//   config-tracker.ts   what the config holds and whether it is in force (the last valid one stays)
+//   trigger-arming.ts   the cron schedule and the file watches that ask for a reconcile
+//   recorder.ts         a finished reconcile: log lines, drift repairs, metrics, conditions
+//   no-config-report.ts the report when no valid desired state has been loaded
+//   status-document.ts  the status and health documents, pure functions of the state
+//   api-wiring.ts       the socket API bound to the daemon
+//   live-look.ts        the interface and the hosts file as they are now (status is live)
+//   drift-poll.ts       a cheap poll of the interface that repairs a deleted alias in seconds
+// This file only wires them together and runs one reconcile (reload, reconcile, record).
 import { getHeapStatistics } from 'node:v8';
-import cron, { type ScheduledTask } from 'node-cron';
-import { createApiServer, type ApiServer } from '../api/server';
+import type { ApiServer } from '../api/server';
 import { StatusCache } from '../api/status-cache';
-import type { FullStatus } from '../api/status-view';
+import type { FullStatus, HealthDocument, ReconcileResponse } from '../api/types';
 import type { LoadedConfig } from '../config';
-import { formatDiagnostic, type DesiredState } from '../model';
 import { createReconciler, type Reconciler } from '../reconcile/reconciler';
-import type { ReconcileReport, SyncVerdict, Trigger } from '../reconcile/types';
+import type { ReconcileReport, Trigger } from '../reconcile/types';
 import type { Runtime } from '../runtime';
 import { version } from '../version';
+import { createDaemonApi } from './api-wiring';
 import { Conditions } from './conditions';
+import { ConfigTracker } from './config-tracker';
 import { IdleCollector } from './idle-gc';
+import type { DaemonLogger } from './log-types';
 import { ReconcileLoop } from './loop';
 import { Metrics } from './metrics';
-import { watchTargets, type WatchTarget, type Watcher } from './watch';
-import { messageOf } from '../errors';
+import { noConfigReport } from './no-config-report';
+import { Recorder } from './recorder';
+import { healthDocument, statusDocument, type DaemonState } from './status-document';
+import { TriggerArming } from './trigger-arming';
 import { readPause } from '../state/pause'; // [pause]
 import { pausedReconcile, type Paused } from './paused'; // [pause]
+import { DriftPoll, missingFrom, type Look } from './drift-poll';
+import { LiveLook } from './live-look';
+import type { NetworkInterfacesFn } from '../platform/common';
+import type { HostEntry } from '../model';
+import type { LiveState } from './status-document';
 
-export interface DaemonLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+export type { ConfigStatus, ReconcileResponse } from '../api/types';
+export type { DaemonLogger } from './log-types';
 
 export interface DaemonDeps {
   runtime: Runtime;
@@ -51,23 +61,12 @@ export interface DaemonDeps {
   watch?: boolean;
   /** Called once the socket listens and after every reconcile (the metrics textfile); must not throw. */
   onMetrics?: (event: 'started' | 'reconciled') => void;
+  /**
+   * Live status and the drift poll (loopkeeperd always sets this; tests of the loop with a fake
+   * reconciler leave it out, as the real interface has none of their aliases). `pollMs` 0: no poll.
+   */
+  observe?: { networkInterfaces?: NetworkInterfacesFn; pollMs?: number };
 }
-
-export interface ConfigStatus {
-  files: string[];
-  valid: boolean;
-  /** Why the config on disk is not in force (null when valid). */
-  error: string | null;
-  errors: string[];
-  warnings: string[];
-  /** Whether a last valid desired state is being enforced. */
-  enforcing: boolean;
-  /** Only before the first load has finished (just after start-up): the config is being loaded. */
-  loading?: boolean;
-}
-
-/** The result one reconcile request gets (API `POST /v1/reconcile`, CLI `loopkeeper reconcile`). */
-export type ReconcileResponse = ReconcileReport & { config: ConfigStatus; conditions: ReturnType<Conditions['list']> };
 
 export class Daemon {
   private readonly runtime: Runtime;
@@ -78,23 +77,27 @@ export class Daemon {
   readonly metrics = new Metrics();
   private readonly startedAt: number;
   private readonly conditions: Conditions;
-  private desired: DesiredState | null = null;
-  private config: ConfigStatus = { files: [], valid: false, error: 'being loaded (loopkeeperd has just started)', errors: [], warnings: [], enforcing: false, loading: true };
-  private lastReport: ReconcileReport | null = null;
-  private lastDesiredKey: string | null = null;
-  private drift = { repairs: 0, lastAt: null as string | null };
+  private readonly configTracker: ConfigTracker;
+  private readonly recorder: Recorder;
+  private readonly arming: TriggerArming;
   /** [pause] The pause (STATE_DIR/paused) as the last reconcile read it; null when not paused. */
   private pause: Paused | null = null;
+  private readonly live: LiveLook | null;
+  private readonly poll: DriftPoll | null;
+  /** The desired aliases the last reconcile left present: what the poll watches. */
+  private expectedAliases: ReadonlySet<string> = new Set();
+  /** The look the current status version was made from (identity: same look, same document). */
+  private seen: { look: Look; hosts: readonly HostEntry[] | null; key: string } | null = null;
   private api: ApiServer | null = null;
-  private cronTask: ScheduledTask | null = null;
-  private cronExpr: string | null = null;
-  private watcher: Watcher | null = null;
-  private watchKey = '';
   private stopping = false;
   private readonly idleGc = new IdleCollector();
   /** Bumped whenever status() (but `daemon`) may change: the API serialises once per version. */
   private statusVersion = 0;
-  private readonly statusCache = new StatusCache({ version: () => this.statusVersion, status: () => this.status() });
+  private readonly statusCache = new StatusCache({
+    version: () => this.observeForStatus(),
+    status: () => statusDocument(this.state()),
+    daemon: () => statusDocument(this.state(false)).daemon,
+  });
 
   constructor(private readonly deps: DaemonDeps) {
     this.runtime = deps.runtime;
@@ -104,21 +107,47 @@ export class Daemon {
     this.conditions = new Conditions(new Date(this.startedAt));
     this.reconciler = deps.reconciler ?? createReconciler(deps.runtime, { now: this.now });
     this.loop = new ReconcileLoop((trigger, triggers) => this.reconcileOnce(trigger, triggers));
+    this.configTracker = new ConfigTracker({
+      loadConfig: deps.loadConfig,
+      configWatchPaths: deps.configWatchPaths,
+      logger: deps.logger,
+      stopping: () => this.stopping,
+    });
+    this.recorder = new Recorder(this.conditions, this.metrics, deps.logger);
+    this.arming = new TriggerArming({
+      trigger: (t) => void this.trigger(t).catch(() => undefined),
+      hostsFile: deps.runtime.hostsFile,
+      configWatchPaths: deps.configWatchPaths,
+      debounceMs: deps.debounceMs,
+      watch: deps.watch,
+    });
+    this.live = deps.observe ? new LiveLook(deps.runtime.interfaceName, deps.runtime.hostsFile, this.now, deps.observe.networkInterfaces) : null;
+    const pollMs = deps.observe?.pollMs ?? 0;
+    this.poll =
+      this.live !== null && pollMs > 0
+        ? new DriftPoll({
+            look: () => this.live!.look(),
+            expected: () => this.expectedAliases,
+            busy: () => this.loop.busy,
+            onDrift: (missing) => {
+              this.log.info({ trigger: 'drift', missing: missing.slice(0, 20), count: missing.length }, 'desired alias(es) gone from the interface; repairing');
+              return this.trigger('drift');
+            },
+            baseIntervalMs: pollMs,
+          })
+        : null;
   }
 
   /** Listen on the socket, reconcile once, then arm the watchers and the schedule. */
   async start(): Promise<void> {
-    this.api = createApiServer({
-      handlers: {
-        status: (query) => this.statusCache.render(query),
-        health: () => this.health(),
-        reconcile: () => this.trigger('api'),
-        metrics: () => this.renderMetrics(),
-      },
+    this.api = createDaemonApi({
+      statusCache: this.statusCache,
+      health: () => this.health(),
+      reconcile: () => this.trigger('api'),
+      renderMetrics: () => this.renderMetrics(),
+      metrics: this.metrics,
       logger: this.log,
-      onRequest: (route, code) => this.metrics.recordRequest(route, code),
-      burst: this.deps.reconcileRate,
-      perSecond: this.deps.reconcileRate,
+      reconcileRate: this.deps.reconcileRate,
       now: this.now,
     });
     await this.api.listen(this.runtime.socket);
@@ -128,6 +157,7 @@ export class Daemon {
     );
     this.deps.onMetrics?.('started');
     await this.trigger('startup');
+    this.poll?.start();
   }
 
   /** Ask for a reconcile (coalesced with any in progress). */
@@ -141,9 +171,9 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     this.log.info({ reason }, 'loopkeeperd stopping; aliases and the hosts block stay in place');
-    this.watcher?.close();
     this.idleGc.stop();
-    await this.cronTask?.destroy();
+    this.poll?.stop();
+    await this.arming.close();
     const stopped = (await this.deps.stopConfigLoader?.()) ?? [];
     if (stopped.length > 0) this.log.info({ pids: stopped }, 'stopped the config loader that was running');
     await Promise.race([this.loop.idle(), new Promise((r) => setTimeout(r, 5000).unref())]);
@@ -152,8 +182,11 @@ export class Daemon {
 
   private async reconcileOnce(trigger: Trigger, triggers: readonly Trigger[]): Promise<ReconcileResponse> {
     this.log.debug({ trigger, triggers }, 'reconcile started');
-    await this.reloadConfig(trigger);
-    let report: ReconcileReport;
+    if (await this.configTracker.reload(trigger, this.recorder.lastReport !== null)) {
+      this.statusVersion++;
+      if (!this.stopping) this.arming.rearm(this.configTracker.desired?.settings.schedule ?? null);
+    }
+    const desired = this.configTracker.desired;
     // [pause] Read at every reconcile, whatever the trigger: while it holds nothing is changed.
     const pause = readPause(this.runtime.stateDir);
     if (pause.paused !== (this.pause !== null)) {
@@ -161,250 +194,103 @@ export class Daemon {
       this.log.info({ trigger, pause: pause.paused ? pause : null }, msg);
     }
     this.pause = pause.paused ? pause : null;
+    let report: ReconcileReport;
     if (pause.paused) {
-      report = await pausedReconcile(this.reconciler, this.desired, pause, trigger, this.now);
-      this.lastDesiredKey = null; // what `up` puts back is a restore, not a drift repair
-    } else if (this.desired === null) {
-      report = this.configOnlyReport(trigger);
+      report = await pausedReconcile(this.reconciler, desired, pause, trigger, this.now);
+      this.recorder.forgetApplied(); // what `up` puts back is a restore, not a drift repair
+    } else if (desired === null) {
+      report = noConfigReport(trigger, this.configTracker.config, this.now());
     } else {
-      report = await this.reconciler.reconcile(this.desired, { trigger });
+      report = await this.reconciler.reconcile(desired, { trigger });
     }
-    this.record(report, triggers);
+    const now = new Date(this.now());
+    this.recorder.record(report, triggers, desired, this.configTracker.config, now);
+    if (this.pause !== null) this.conditions.set('Ready', 'False', 'Paused', report.aliasesInSync.message, now); // [pause]
+    // While paused nothing is repaired: the poll has nothing to watch.
+    this.expectedAliases = this.pause !== null ? new Set() : new Set(report.aliases.filter((a) => a.desired && a.state === 'present').map((a) => a.address));
+    this.seen = null;
+    this.live?.forgetHosts();
+    this.statusVersion++;
     this.deps.onMetrics?.('reconciled');
     this.log.debug({ trigger, result: report.result, durationMs: report.durationMs }, 'reconcile finished');
     this.idleGc.touch();
-    return { ...report, config: { ...this.config }, conditions: this.conditions.list() };
+    return { ...report, config: { ...this.configTracker.config }, conditions: this.conditions.list() };
   }
 
   /**
-   * What the config files look like on disk (path, inode, size, mtime of every file read and of
-   * every watched directory). A schedule, hosts or API trigger re-reads the config only when this
-   * moved: a reconcile every minute should not re-parse an unchanged file.
+   * Before each status answer: look at the interface (and the hosts file, when it moved) and bump
+   * the status version when what is seen differs from the last look — so an alias deleted by hand
+   * shows `missing` in the next answer, while an unchanged machine is still served from the cache.
    */
-  private configFingerprint(files: readonly string[] = this.config.files, known: ReadonlyMap<string, string> = new Map()): { text: string; stats: Map<string, string> } {
-    const stats = new Map<string, string>();
-    for (const p of [...files, ...this.deps.configWatchPaths()]) {
-      if (stats.has(p)) continue;
-      const seen = known.get(p);
-      if (seen !== undefined) {
-        stats.set(p, seen);
-        continue;
-      }
-      try {
-        const st = statSync(p);
-        stats.set(p, `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`);
-      } catch {
-        stats.set(p, '-');
-      }
-    }
-    return { text: [...stats].map(([p, v]) => `${p}:${v}`).join('|'), stats };
+  private observeForStatus(): number {
+    if (this.live === null || this.recorder.lastReport === null) return this.statusVersion;
+    const r = this.recorder.lastReport;
+    const look = this.live.forStatus();
+    const desired = this.configTracker.desired;
+    // The hosts file only while its last reconcile was in sync: a refused or damaged file is not read.
+    const hosts = desired !== null && r.hostsInSync.status === 'True' ? this.live.hosts(desired.hosts) : null;
+    if (this.seen !== null && this.seen.look === look && this.seen.hosts === hosts) return this.statusVersion;
+    const back = look.present === null ? [] : r.aliases.filter((a) => a.desired && a.state === 'missing' && look.present!.has(a.address)).map((a) => a.address);
+    const key = `${missingFrom(this.expectedAliases, look.present).join(',')}|${back.join(',')}|${hosts === null ? '-' : hosts.map((h) => h.state[0]).join('')}`;
+    if (this.seen === null || key !== this.seen.key) this.statusVersion++;
+    this.seen = { look, hosts, key };
+    return this.statusVersion;
   }
 
-  private lastFingerprint: string | null = null;
-
-  private async reloadConfig(trigger: Trigger): Promise<void> {
-    const before = this.configFingerprint();
-    const deliberate = trigger === 'startup' || trigger === 'config' || trigger === 'signal';
-    if (!deliberate && before.text === this.lastFingerprint) return;
-    let loaded: LoadedConfig;
-    try {
-      loaded = await this.deps.loadConfig();
-    } catch (e) {
-      // A load ended by stop() says nothing about the config: keep what status reports.
-      if (this.stopping) return;
-      loaded = { files: this.config.files, desired: null, diagnostics: [] };
-      this.config = { ...this.config, valid: false, error: `config could not be read: ${messageOf(e)}`, errors: [messageOf(e)], loading: undefined };
+  /** What the status and health documents are made of, now. */
+  private state(withLive = true): DaemonState {
+    const r = this.recorder.lastReport;
+    let live: LiveState | null = null;
+    // A look older than the last reconcile (a reused one) says nothing about what it changed.
+    if (withLive && this.seen !== null && r !== null && this.seen.look.at >= Date.parse(r.at) + r.durationMs) {
+      live = { at: this.seen.look.at, present: this.seen.look.present, hosts: this.seen.hosts };
     }
-    const errors = loaded.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
-    const warnings = loaded.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
-    const wasValid = this.config.valid;
-    if (loaded.desired !== null && errors.length === 0) {
-      this.desired = loaded.desired;
-      this.config = { files: loaded.files, valid: true, error: null, errors: [], warnings, enforcing: true };
-      if (!wasValid && this.lastReport !== null) this.log.info({ trigger, files: loaded.files }, 'config is valid again');
-    } else {
-      const error =
-        (errors.length > 0 ? `${errors.length} error(s): ${errors.slice(0, 5).join('; ')}` : this.config.error) ??
-        'config invalid';
-      this.config = {
-        files: loaded.files,
-        valid: false,
-        error: this.desired ? `${error} — still enforcing the last valid config` : error,
-        errors,
-        warnings,
-        enforcing: this.desired !== null,
-      };
-      this.log.warn({ trigger, errors }, 'config invalid; nothing from it is applied');
-    }
-    // What the files looked like BEFORE this load (for the file list it produced; a file new to
-    // the list is stat'ed now): an edit saved while the loader ran then differs from it, so the
-    // next trigger of any kind loads again. One taken after the load would record that edit as
-    // already seen, and an API or scheduled reconcile would keep applying the old config.
-    this.lastFingerprint = this.configFingerprint(this.config.files, before.stats).text;
-    this.statusVersion++;
-    this.rearm();
-  }
-
-  /** (Re)arms the cron schedule and the file watches when what they depend on changed. */
-  private rearm(): void {
-    if (this.stopping) return;
-    const expr = this.desired?.settings.schedule ?? null;
-    if (expr !== this.cronExpr) {
-      void this.cronTask?.destroy();
-      this.cronTask = null;
-      this.cronExpr = expr;
-      if (expr !== null) {
-        this.cronTask = cron.schedule(expr, () => void this.trigger('schedule').catch(() => undefined), {
-          name: 'loopkeeper-drift-check',
-          noOverlap: true,
-        });
-      }
-    }
-    if (this.deps.watch === false) return;
-    const targets = this.watchTargets();
-    const key = JSON.stringify(targets.map((t) => [t.path, t.kind]));
-    if (key === this.watchKey) return;
-    this.watcher?.close();
-    this.watchKey = key;
-    const configPaths = new Set(targets.filter((t) => t.path !== this.runtime.hostsFile).map((t) => t.path));
-    // One watcher per trigger kind, so the report says whether the config or the hosts file moved.
-    const configWatch = watchTargets(
-      targets.filter((t) => configPaths.has(t.path)),
-      () => void this.trigger('config').catch(() => undefined),
-      this.deps.debounceMs,
-    );
-    const hostsWatch = watchTargets(
-      [{ path: this.runtime.hostsFile, kind: 'file' }],
-      () => void this.trigger('hosts').catch(() => undefined),
-      this.deps.debounceMs,
-    );
-    this.watcher = {
-      unwatched: [...configWatch.unwatched, ...hostsWatch.unwatched],
-      close: () => {
-        configWatch.close();
-        hostsWatch.close();
-      },
-    };
-  }
-
-  private watchTargets(): WatchTarget[] {
-    const targets: WatchTarget[] = [];
-    for (const p of this.deps.configWatchPaths()) {
-      let dir: boolean;
-      try {
-        dir = statSync(p).isDirectory();
-      } catch {
-        dir = !/\.ya?ml$/i.test(p);
-      }
-      targets.push(dir ? { path: p, kind: 'dir', match: (n) => /\.ya?ml$/i.test(n) } : { path: p, kind: 'file' });
-    }
-    return targets;
-  }
-
-  private record(report: ReconcileReport, triggers: readonly Trigger[]): void {
-    const now = new Date(this.now());
-    for (const change of report.changes) {
-      this.log.info({ trigger: report.trigger, triggers, change, result: report.result }, 'changed');
-    }
-    if (report.result !== 'ok') this.log.warn({ trigger: report.trigger, problems: report.problems }, 'reconcile did not converge');
-    // A repair: changes were needed although the desired state is the one already applied.
-    const key = this.desired ? JSON.stringify(this.desired) : null;
-    if (report.changes.length > 0 && key !== null && key === this.lastDesiredKey) {
-      this.drift = { repairs: this.drift.repairs + 1, lastAt: now.toISOString() };
-      this.metrics.driftRepairs = this.drift.repairs;
-      this.log.info({ trigger: report.trigger, changes: report.changes.length }, 'drift repaired');
-    }
-    if (key !== null && report.result === 'ok') this.lastDesiredKey = key;
-    this.lastReport = report;
-    this.statusVersion++;
-    this.metrics.recordReconcile(report.trigger, report.result, report.durationMs, report.changes.length);
-
-    const a = report.aliasesInSync;
-    const h = report.hostsInSync;
-    this.conditions.set('AliasesInSync', a.status, a.reason, a.message, now);
-    this.conditions.set('HostsInSync', h.status, h.reason, h.message, now);
-    if (!this.config.valid) {
-      this.conditions.set('Ready', 'False', 'ConfigInvalid', this.config.error ?? 'config invalid', now);
-    } else if (a.status === 'True' && h.status === 'True') {
-      this.conditions.set('Ready', 'True', 'Converged', 'the machine matches the config', now);
-    } else {
-      const failing = a.status !== 'True' ? ['AliasesNotInSync', a] : ['HostsNotInSync', h];
-      this.conditions.set('Ready', 'False', failing[0] as string, (failing[1] as SyncVerdict).message, now);
-    }
-    if (this.pause !== null) this.conditions.set('Ready', 'False', 'Paused', a.message, now); // [pause]
-  }
-
-  private configOnlyReport(trigger: Trigger): ReconcileReport {
-    const verdict: SyncVerdict = { status: 'Unknown', reason: 'ConfigInvalid', message: this.config.error ?? 'config invalid' };
     return {
-      at: new Date(this.now()).toISOString(),
-      durationMs: 0,
-      trigger,
-      dryRun: false,
-      result: 'error',
-      changes: [],
-      aliases: [],
-      hosts: [],
-      aliasesInSync: verdict,
-      hostsInSync: verdict,
-      problems: [`no valid config has been loaded yet, so nothing is enforced: ${this.config.error ?? 'config invalid'}`],
-      spawned: 0,
-      hostsWritten: false,
-      hostsDiff: [],
-    };
-  }
-
-  status(): FullStatus {
-    const r = this.lastReport;
-    return {
-      daemon: {
-        version: version(),
-        pid: process.pid,
-        startedAt: new Date(this.startedAt).toISOString(),
-        uptimeSeconds: Math.round((this.now() - this.startedAt) / 1000),
-        socket: this.runtime.socket,
-        hostsFile: this.runtime.hostsFile,
-        interface: this.runtime.interfaceName,
-        reconciling: this.loop.busy,
-      },
-      config: { ...this.config },
-      lastReconcile: r
-        ? { at: r.at, durationMs: r.durationMs, trigger: r.trigger, result: r.result, changes: r.changes, problems: r.problems }
-        : null,
+      version: version(),
+      pid: process.pid,
+      startedAt: this.startedAt,
+      now: this.now(),
+      socket: this.runtime.socket,
+      hostsFile: this.runtime.hostsFile,
+      interfaceName: this.runtime.interfaceName,
+      reconciling: this.loop.busy,
+      config: this.configTracker.config,
+      lastReport: this.recorder.lastReport,
       conditions: this.conditions.list(),
-      aliases: r?.aliases ?? [],
-      hosts: r?.hosts ?? [],
-      changes: [],
-      drift: { ...this.drift },
+      drift: this.recorder.drift,
       paused: this.pause && { at: this.pause.at, by: this.pause.by, user: this.pause.user, problem: this.pause.problem }, // [pause]
+      live,
     };
   }
 
-  health(): { healthy: boolean; body: object } {
-    const r = this.lastReport;
-    const healthy = r !== null && r.result === 'ok';
-    return {
-      healthy,
-      body: {
-        healthy,
-        lastReconcile: r ? { at: r.at, result: r.result, trigger: r.trigger } : null,
-        ready: this.conditions.get('Ready'),
-      },
-    };
+  /** The status document, observed live when the daemon observes (see observeForStatus). */
+  status(): FullStatus {
+    this.observeForStatus();
+    return statusDocument(this.state());
+  }
+
+  health(): { healthy: boolean; body: HealthDocument } {
+    return healthDocument(this.state(false));
+  }
+
+  /** The drift poll's counters (tests, the cost report); null without a poll. */
+  pollStats(): { looks: number; triggers: number; intervalMs: number } | null {
+    return this.poll ? { looks: this.poll.looks, triggers: this.poll.triggers, intervalMs: this.poll.intervalMs } : null;
   }
 
   renderMetrics(): string {
-    const r = this.lastReport;
+    const r = this.recorder.lastReport;
+    const desired = this.configTracker.desired;
     const heap = getHeapStatistics();
     return this.metrics.render({
       residentBytes: residentBytes(),
       heapUsedBytes: heap.used_heap_size,
       heapTotalBytes: heap.total_heap_size,
-      aliasesDesired: this.desired?.aliases.length ?? 0,
+      aliasesDesired: desired?.aliases.length ?? 0,
       aliasesPresent: r ? r.aliases.filter((a) => a.desired && a.state === 'present').length : 0,
-      hostsDesired: this.desired?.hosts.length ?? 0,
+      hostsDesired: desired?.hosts.length ?? 0,
       hostsPresent: r ? r.hosts.filter((x) => x.state === 'present').length : 0,
-      configValid: this.config.valid,
+      configValid: this.configTracker.config.valid,
       ready: this.conditions.get('Ready').status === 'True',
       lastReconcileTimestampSeconds: r ? (Date.parse(r.at) + r.durationMs) / 1000 : 0,
       startTimeSeconds: this.startedAt / 1000,
@@ -420,4 +306,3 @@ function residentBytes(): number | null {
     return null;
   }
 }
-

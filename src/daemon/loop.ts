@@ -4,7 +4,7 @@
 import type { Trigger } from '../reconcile/types';
 
 /** When several triggers coalesce, the run is reported under the most deliberate one. */
-const PRIORITY: readonly Trigger[] = ['startup', 'signal', 'config', 'api', 'cli', 'hosts', 'schedule'];
+const PRIORITY: readonly Trigger[] = ['startup', 'signal', 'config', 'api', 'cli', 'hosts', 'drift', 'schedule'];
 
 export function mainTrigger(triggers: readonly Trigger[]): Trigger {
   for (const t of PRIORITY) if (triggers.includes(t)) return t;

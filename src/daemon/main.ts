@@ -24,6 +24,12 @@ export async function main(argv: string[]): Promise<void> {
   addRuntimeOptions(program, 'config file or directory (repeatable)', 'unix socket of the API');
   program
     .option('--reconcile-rate <n>', 'POST /v1/reconcile requests allowed per second and in a burst', '10')
+    .option(
+      '--drift-poll <ms>',
+      'look at the interface every MS milliseconds (os.networkInterfaces(), no process) and repair a deleted alias at once; ' +
+        '0 turns the poll off (the schedule still repairs); grows by itself for very large alias sets (env LOOPKEEPER_DRIFT_POLL_MS)',
+      process.env.LOOPKEEPER_DRIFT_POLL_MS || '1000',
+    )
     .option('--log-level <level>', `one of ${LEVEL_NAMES.join(', ')}`, process.env.LOOPKEEPER_LOG_LEVEL ?? 'info')
     .option(
       '--metrics-textfile <path>',
@@ -38,7 +44,13 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = e instanceof CommanderError && e.exitCode === 0 ? 0 : 2;
     return;
   }
-  const opts = program.opts<RuntimeFlags & { logLevel: string; reconcileRate: string; metricsTextfile?: string; logFile?: string }>();
+  const opts = program.opts<RuntimeFlags & { logLevel: string; reconcileRate: string; metricsTextfile?: string; logFile?: string; driftPoll: string }>();
+  const driftPoll = Number(opts.driftPoll);
+  if (!Number.isInteger(driftPoll) || (driftPoll !== 0 && (driftPoll < 100 || driftPoll > 3_600_000))) {
+    process.stderr.write(`loopkeeperd: --drift-poll must be 0 (off) or a whole number of milliseconds from 100 to 3600000, not "${opts.driftPoll}"\n`);
+    process.exitCode = 2;
+    return;
+  }
   const reconcileRate = Number(opts.reconcileRate);
   if (!Number.isFinite(reconcileRate) || reconcileRate < 1) {
     process.stderr.write(`loopkeeperd: --reconcile-rate must be a number >= 1, not "${opts.reconcileRate}"\n`);
@@ -93,6 +105,7 @@ export async function main(argv: string[]): Promise<void> {
     configWatchPaths: () => [...new Set([...configWatchPaths(runtime), ...expectedConfigPaths(runtime)])],
     reconcileRate,
     onMetrics: (event) => void textfile?.write(event),
+    observe: { pollMs: driftPoll },
   });
   if (textfileCheck !== null) textfile = new MetricsTextfile(textfileCheck.path, () => daemon.renderMetrics(), logger);
 

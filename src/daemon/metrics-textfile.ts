@@ -13,7 +13,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { removeStaleTemps, writeFileAtomic } from '../fs/atomic';
 import { codeOf, realFs, type FileSystem } from '../fs/seam';
-import type { DaemonLogger } from './daemon';
+import type { DaemonLogger } from './log-types';
 
 /** Debian's node_exporter reads this directory (`--collector.textfile.directory`); the unit allows it. */
 export const NODE_EXPORTER_TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';

@@ -13,7 +13,7 @@ import { messageOf } from '../errors';
 export type Paused = Extract<PauseState, { paused: true }>;
 
 /** The Paused verdict (AliasesInSync, HostsInSync and Ready all carry it). */
-export function pausedVerdict(pause: Paused): SyncVerdict {
+export function pausedVerdict(pause: Paused): SyncVerdict<'Paused'> {
   return { status: 'False', reason: 'Paused', message: pausedMessage(pause) };
 }
 

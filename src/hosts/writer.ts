@@ -58,11 +58,47 @@ export interface WriterHooks {
  *   hosts file was not touched. The state dir is to blame and the message says so.
  * - HostsDirUnsafe: the directory holding the hosts file (or a symlinked file's target) fails
  *   the owner/mode rules; nothing was read through the link, nothing written.
- * - HostsNotWritten: the new content could not be put in place; the file is unchanged.
+ * - HostsPermissionDenied / HostsReadOnly / HostsNoSpace: the new content could not be put in
+ *   place because of permissions (EACCES, EPERM), a read-only file system (EROFS) or a full one
+ *   (ENOSPC, EDQUOT); the file is unchanged.
+ * - HostsNotWritten: the new content could not be put in place for another reason (the errno is
+ *   in the message); the file is unchanged.
+ * - HostsContention: another program kept changing the file while loopkeeper wrote it, MAX_ATTEMPTS
+ *   times in a row; loopkeeper gave up (an edit of theirs is never dropped silently).
  * - HostsRestored: an in-place write failed half-way; the old bytes were written back.
  * - HostsDamaged: an in-place write failed and the old bytes could not be written back.
  */
-export type HostsFailure = 'StateDirUnusable' | 'HostsDirUnsafe' | 'HostsNotWritten' | 'HostsRestored' | 'HostsDamaged';
+export type HostsFailure =
+  | 'StateDirUnusable'
+  | 'HostsDirUnsafe'
+  | 'HostsPermissionDenied'
+  | 'HostsReadOnly'
+  | 'HostsNoSpace'
+  | 'HostsNotWritten'
+  | 'HostsContention'
+  | 'HostsRestored'
+  | 'HostsDamaged';
+
+/** Why content could not be put in place, from the errno (the file is unchanged in every case). */
+export function notWrittenReason(code: string): Extract<HostsFailure, 'HostsPermissionDenied' | 'HostsReadOnly' | 'HostsNoSpace' | 'HostsNotWritten'> {
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'HostsPermissionDenied';
+    case 'EROFS':
+      return 'HostsReadOnly';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'HostsNoSpace';
+    default:
+      return 'HostsNotWritten';
+  }
+}
+
+/** The errno behind a failure: a FileWriteError carries it as `code`, a node error too. */
+function errnoOf(e: unknown): string {
+  return e instanceof FileWriteError ? e.code : codeOf(e);
+}
 
 export class HostsWriteError extends Error {
   constructor(
@@ -191,7 +227,7 @@ export async function applyHosts(
           closeQuietly(fs, oldFd);
           throw new HostsWriteError(
             `cannot replace ${target}: ${explain(e)}; the hosts file was not written (its content is unchanged)`,
-            'HostsNotWritten',
+            notWrittenReason(code),
             backupPath,
           );
         }
@@ -225,14 +261,18 @@ export async function applyHosts(
   }
   if (lastWritten !== null && !expected.equals(base)) {
     // We replaced the file and an edit made meanwhile is not in it yet: never drop it silently.
-    throw new Error(
+    throw new HostsWriteError(
       `hosts file keeps changing under us: ${path} changed ${MAX_ATTEMPTS} times while loopkeeper was writing it; ` +
         `an edit another program made meanwhile may be missing — compare with the backup ${backupPath ?? '(none)'}`,
+      'HostsContention',
+      backupPath,
     );
   }
-  throw new Error(
+  throw new HostsWriteError(
     `hosts file keeps changing under us: ${path} changed ${MAX_ATTEMPTS} times while loopkeeper was writing it; ` +
       'nothing was overwritten — try again when the other program is done',
+    'HostsContention',
+    backupPath,
   );
 }
 
@@ -253,7 +293,7 @@ function keepBackup(stateDir: string, content: Buffer, shownAs: string, fs: File
 function notWritten(shownAs: string, e: unknown, backupPath: string | null): HostsWriteError {
   return new HostsWriteError(
     `cannot write ${shownAs}: ${messageOf(e)}; the hosts file was not written (its content is unchanged)`,
-    'HostsNotWritten',
+    notWrittenReason(errnoOf(e)),
     backupPath,
   );
 }
@@ -282,7 +322,7 @@ function inPlace(
     const restore = e.outcome === 'damaged' ? ` — restore it from the backup ${backupPath ?? '(none was kept)'}` : '';
     throw new HostsWriteError(
       `${shownAs} cannot be replaced by rename (bind-mounted), and the in-place write failed: ${e.message}${restore}`,
-      FAILURE_OF[e.outcome],
+      e.outcome === 'not-written' ? notWrittenReason(e.code) : FAILURE_OF[e.outcome],
       backupPath,
     );
   }
@@ -339,7 +379,7 @@ export function replaceHostsFile(
       unlinkQuietly(fs, temp.path);
       const code = codeOf(e);
       if (code !== 'EBUSY' && code !== 'EXDEV') {
-        throw new HostsWriteError(`cannot replace ${target}: ${explain(e)}; the hosts file was not written (its content is unchanged)`, 'HostsNotWritten', backupPath);
+        throw new HostsWriteError(`cannot replace ${target}: ${explain(e)}; the hosts file was not written (its content is unchanged)`, notWrittenReason(code), backupPath);
       }
     }
   } else {

@@ -16,6 +16,7 @@ import { acquireStateLock, type LockHolder, type StateLock } from './lock';
 import { judgeOwnership, needsInspection } from './ownership';
 import { readRegularFile, writeFileAtomic } from '../fs/atomic';
 import { realFs, type FileSystem } from '../fs/seam';
+import type { InterfaceProblem } from './reasons';
 
 export interface AliasPlan {
   add: string[];
@@ -23,6 +24,8 @@ export interface AliasPlan {
   entries: AliasEntry[];
   changes: Change[];
   problems: string[];
+  /** Why nothing could be planned against the interface (it is missing or down), or null. */
+  blocked: InterfaceProblem | null;
 }
 
 export interface PlanOptions {
@@ -32,18 +35,24 @@ export interface PlanOptions {
   platform?: OsName;
 }
 
-/** The interface cannot be changed or seen reliably: nothing may be planned against it. */
-export function interfaceProblem(observed: InterfaceState, platform: OsName = 'linux'): string | null {
+/**
+ * The interface cannot be changed or seen reliably: nothing may be planned against it. The reason
+ * is decided here, from the look itself (exists / up), and travels with the words.
+ */
+export function interfaceProblem(observed: InterfaceState, platform: OsName = 'linux'): InterfaceProblem | null {
   const n = observed.name;
   if (!observed.exists) {
-    return (
-      `interface ${n} does not exist; loopkeeper never creates interfaces — ` +
-      'check --interface / LOOPKEEPER_INTERFACE'
-    );
+    return {
+      reason: 'InterfaceMissing',
+      message: `interface ${n} does not exist; loopkeeper never creates interfaces — check --interface / LOOPKEEPER_INTERFACE`,
+    };
   }
   if (observed.up === false) {
     const fix = (profileFor(platform) ?? FALLBACK_PROFILE).interfaceUpCommand(n);
-    return `interface ${n} is down; loopkeeper never changes the interface state — bring it up with \`${fix}\``;
+    return {
+      reason: 'InterfaceDown',
+      message: `interface ${n} is down; loopkeeper never changes the interface state — bring it up with \`${fix}\``,
+    };
   }
   return null;
 }
@@ -68,7 +77,7 @@ export function planAliases(observed: InterfaceState, desired: string[], ledger:
   const owned = new Set(ledger.owned);
   const present = new Set(observed.addresses);
   const blocked = interfaceProblem(observed, opts.platform);
-  if (blocked) problems.unshift(blocked);
+  if (blocked) problems.unshift(blocked.message);
 
   const entries: AliasEntry[] = wanted.map((address) => ({
     address,
@@ -89,7 +98,7 @@ export function planAliases(observed: InterfaceState, desired: string[], ledger:
     ...add.map((address): Change => ({ kind: 'alias', action: 'add', address })),
     ...remove.map((address): Change => ({ kind: 'alias', action: 'remove', address })),
   ];
-  return { add, remove, entries, changes, problems };
+  return { add, remove, entries, changes, problems, blocked };
 }
 
 export interface AliasApplyOutcome {

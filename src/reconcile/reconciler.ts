@@ -12,7 +12,8 @@ import { createRunner } from '../platform/runner';
 import { applyHosts, TrampleGuard, type HostsApplyOutcome } from '../hosts';
 import { reconcileAliases, type AliasApplyOutcome } from './aliases';
 import { messageOf } from '../errors';
-import { HostsWriteError } from '../hosts/writer';
+import { HostsWriteError, type HostsFailure } from '../hosts/writer';
+import type { AliasReason, HostsReason } from './reasons';
 import type { FileSystem } from '../fs/seam';
 import { lineList } from '../lines';
 import type { LockHolder } from './lock';
@@ -73,7 +74,7 @@ export function createReconciler(runtime: Runtime, deps: ReconcilerDeps = {}): R
 
     // ---- aliases ----
     let aliasOutcome: AliasApplyOutcome | null = null;
-    let aliasVerdict: SyncVerdict;
+    let aliasVerdict: SyncVerdict<AliasReason>;
     try {
       aliasOutcome = await reconcileAliases(platform, desired?.aliases ?? [], {
         stateDir: runtime.stateDir,
@@ -99,11 +100,11 @@ export function createReconciler(runtime: Runtime, deps: ReconcilerDeps = {}): R
       trampledPattern = null;
     }
     let hostsOutcome: HostsApplyOutcome | null = null;
-    let hostsVerdict: SyncVerdict;
+    let hostsVerdict: SyncVerdict<HostsReason>;
     let hostEntries: HostEntry[] = [];
     let hostChanges: Change[] = [];
     // Why the hosts part failed, when the writer said (a typed reason, never message text).
-    const hostsFailure: { reason: string | null } = { reason: null };
+    const hostsFailure: { reason: HostsFailure | null } = { reason: null };
     const wantedHosts = mode === 'down' ? null : desired!.hosts;
     if (!dryRun && trampledPattern !== null) {
       // Stop fighting: report, and look (dry run) so status still shows the real state.
@@ -175,7 +176,7 @@ export function createReconciler(runtime: Runtime, deps: ReconcilerDeps = {}): R
     wanted: DesiredHost[] | null,
     dryRun: boolean,
     problems: string[],
-    failure: { reason: string | null } = { reason: null },
+    failure: { reason: HostsFailure | null } = { reason: null },
   ): Promise<HostsApplyOutcome | null> {
     try {
       return await applyHosts(runtime.hostsFile, wanted, { stateDir: runtime.stateDir, dryRun, fs: deps.fs });
@@ -226,16 +227,10 @@ export function createReconciler(runtime: Runtime, deps: ReconcilerDeps = {}): R
   };
 }
 
-function aliasVerdictOf(o: AliasApplyOutcome, dryRun: boolean, mode: 'reconcile' | 'down'): SyncVerdict {
-  if (o.plan.problems.length > 0) {
-    const down = o.plan.problems.some((p) => /\bdown\b/i.test(p));
-    const missing = o.plan.problems.some((p) => /not (exist|found)|missing|no such/i.test(p));
-    return {
-      status: 'False',
-      reason: down ? 'InterfaceDown' : missing ? 'InterfaceMissing' : 'AliasesProblem',
-      message: o.plan.problems.join('; '),
-    };
-  }
+function aliasVerdictOf(o: AliasApplyOutcome, dryRun: boolean, mode: 'reconcile' | 'down'): SyncVerdict<AliasReason> {
+  // The interface look decided why nothing could be planned (missing, down): its reason as given.
+  if (o.plan.blocked) return { status: 'False', reason: o.plan.blocked.reason, message: o.plan.problems.join('; ') };
+  if (o.plan.problems.length > 0) return { status: 'False', reason: 'AliasesProblem', message: o.plan.problems.join('; ') };
   // Ownership that could not be kept (or known) safely: never `ok`, even when every alias is there.
   if (o.ledgerFailure) return { status: 'False', reason: o.ledgerFailure.reason, message: o.ledgerFailure.message };
   if (o.failed.length > 0) {
@@ -284,7 +279,7 @@ export function failureProblems(failed: readonly { address: string; action: 'add
   return out;
 }
 
-function hostsVerdictOf(o: HostsApplyOutcome, dryRun: boolean): SyncVerdict {
+function hostsVerdictOf(o: HostsApplyOutcome, dryRun: boolean): SyncVerdict<HostsReason> {
   if (o.plan.damage) return { status: 'False', reason: 'BlockDamaged', message: o.plan.damage.message };
   if (dryRun && o.plan.next !== null) {
     return { status: 'False', reason: 'ChangesPending', message: `${o.plan.changes.length} hosts change(s) pending` };
@@ -300,7 +295,7 @@ function hostsVerdictOf(o: HostsApplyOutcome, dryRun: boolean): SyncVerdict {
   return { status: 'True', reason: 'InSync', message: `${o.plan.entries.length} name(s) in the managed block` };
 }
 
-function trampledVerdict(pattern: string): SyncVerdict {
+function trampledVerdict(pattern: string): SyncVerdict<HostsReason> {
   return {
     status: 'False',
     reason: 'Trampled',

@@ -1,15 +1,21 @@
 // The result of one reconcile (or of a plan: the same pipeline stopped before effects).
 import type { AliasEntry, Change, HostEntry } from '../model';
+import type { AliasReason, HostsReason } from './reasons';
 
-export type Trigger = 'startup' | 'config' | 'hosts' | 'schedule' | 'signal' | 'api' | 'cli';
+/**
+ * What started a reconcile: start-up, a config or hosts-file change, the cron schedule, SIGHUP,
+ * the API, the CLI; `drift`: the daemon's interface poll (src/daemon/drift-poll.ts) saw a desired
+ * alias go.
+ */
+export type Trigger = 'startup' | 'config' | 'hosts' | 'schedule' | 'signal' | 'api' | 'cli' | 'drift';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 /** One part's verdict; the daemon turns these into Kubernetes-style conditions. */
-export interface SyncVerdict {
+export interface SyncVerdict<R extends string = AliasReason | HostsReason> {
   status: ConditionStatus;
-  /** CamelCase reason, e.g. InSync, AliasesMissing, InterfaceDown, BlockDamaged, Trampled. */
-  reason: string;
+  /** A typed reason (src/reconcile/reasons.ts), decided where the fact is known. */
+  reason: R;
   message: string;
 }
 
@@ -26,8 +32,8 @@ export interface ReconcileReport {
   changes: Change[];
   aliases: AliasEntry[];
   hosts: HostEntry[];
-  aliasesInSync: SyncVerdict;
-  hostsInSync: SyncVerdict;
+  aliasesInSync: SyncVerdict<AliasReason>;
+  hostsInSync: SyncVerdict<HostsReason>;
   /** Problems in words a user can act on (interface down, damaged block, failed alias, …). */
   problems: string[];
   /** Processes spawned during this reconcile (0 for a no-op). */

@@ -108,7 +108,7 @@ describeInNamespace('CLI output against a real lo: summaries, --verbose, a close
     const r = out.roApply;
     expect(r.code).toBe(1);
     expect(r.stdout.slice(r.stdout.indexOf('Hosts in'))).not.toMatch(/none desired|matches the config/);
-    expect(r.stdout).toMatch(/^Hosts in \S+ro\/hosts \(2\): nothing can be changed — \S+ro\/hosts could not be written$/m);
+    expect(r.stdout).toMatch(/^Hosts in \S+ro\/hosts \(2\): nothing can be changed — \S+ro\/hosts could not be written: its file system is read-only$/m);
     expect(r.stdout).toMatch(/^ {2}unknown {2}api\.myteam\.test {2}127\.0\.0\.2 +not written$/m);
     expect(r.stdout).toMatch(/^ {2}unknown {2}web\.myteam\.test {2}127\.0\.0\.3 fd00::2 {2}not written$/m);
     expect(r.stdout).toMatch(/^ {2}! .*read-only \(EROFS\)/m);

@@ -252,7 +252,7 @@ describeInNamespace('real faults: full tmpfs, read-only mounts, a non-root user'
     expect(r1.code).toBe(0);
     const o1 = JSON.parse(r1.stdout);
     expect(o1.result).toBe('degraded');
-    expect(o1.hostsInSync.reason).toBe('HostsNotWritten');
+    expect(o1.hostsInSync.reason).toBe('HostsPermissionDenied');
     expect(o1.problems.join('\n')).toMatch(/permission denied \(EACCES\)/);
     expect(readFileSync(join(d1, 'hosts'), 'utf8')).toBe('127.0.0.1 localhost\n');
     // 2. The state dir is root's: the backup cannot be kept (the hosts file stays as it is), and

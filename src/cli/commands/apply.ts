@@ -6,13 +6,13 @@
 import { EXIT } from '../../exit-codes';
 import { createReconciler } from '../../reconcile/reconciler';
 import type { LockHolder } from '../../reconcile/lock';
-import type { ReconcileReport } from '../../reconcile/types';
 import { cliHint } from '../hint';
 import { callDaemon, DaemonStoppedAnswering, DaemonUnreachable, requestReconcile } from '../client';
 import type { CommandContext, CommandRun } from '../context';
 import { configSummary, loadForCommand, type Loaded } from '../load-config';
 import { printReport, run as plan } from './plan';
 import { refuseWhilePaused } from '../pause';
+import type { ErrorDocument, Optional, ReconcileAnswer, StatusDocument } from '../../api/types';
 
 export interface ApplyOptions {
   json?: boolean;
@@ -49,12 +49,8 @@ export function waitingText(h: LockHolder | null): string {
   return `loopkeeper: waiting for another loopkeeper (${who}) to finish changing the aliases…\n`;
 }
 
-interface DaemonStatus {
-  daemon?: { pid?: number; interface?: string; hostsFile?: string };
-  config?: { files?: string[] };
-}
-
-type DaemonReport = ReconcileReport & { config?: { valid?: boolean; error?: string | null; files?: string[] } };
+/** The parts of GET /v1/status read here; any of it may be absent (not a loopkeeperd, an older one). */
+type DaemonStatus = Optional<Pick<StatusDocument, 'daemon' | 'config'>>;
 
 /**
  * When loopkeeperd answers on the socket, two writers must not change the same aliases: ask it to
@@ -92,7 +88,7 @@ async function deferToDaemon(ctx: CommandContext, loaded: Extract<Loaded, { ok: 
   if (!json) ctx.err(`loopkeeper: loopkeeperd${pid ? ` (pid ${pid})` : ''} is running: asking it to reconcile instead of racing it\n`);
   let res;
   try {
-    res = await requestReconcile<DaemonReport | { error?: { message?: string } }>(ctx.runtime.socket, {
+    res = await requestReconcile<ReconcileAnswer | ErrorDocument>(ctx.runtime.socket, {
       onBusy: (s) => {
         if (!json && ctx.interactive) ctx.err(`loopkeeper: loopkeeperd is still reconciling (${s} s)…\n`);
       },
@@ -105,13 +101,13 @@ async function deferToDaemon(ctx: CommandContext, loaded: Extract<Loaded, { ok: 
     throw e;
   }
   if (res.status !== 200) {
-    const err = (res.body as { error?: { message?: string } }).error;
+    const err = (res.body as Partial<ErrorDocument>).error;
     const retry = res.headers['retry-after'];
     if (json) ctx.out(JSON.stringify(res.body, null, 2) + '\n');
     ctx.err(`loopkeeper: the daemon refused (${res.status}): ${err?.message ?? 'unknown error'}${retry ? ` (retry after ${retry} s)` : ''}\n`);
     return EXIT.FAILURE;
   }
-  const report = res.body as DaemonReport;
+  const report = res.body as ReconcileAnswer;
   if (json) {
     ctx.out(JSON.stringify({ via: 'daemon', daemonPid: pid ?? null, ...report }, null, 2) + '\n');
   } else {

@@ -4,6 +4,8 @@
 import { EXIT } from '../../exit-codes';
 import type { PageInfo, StatusDocument } from '../../api/status-view';
 import type { SyncVerdict } from '../../reconcile/types';
+import type { ReasonOf } from '../../reconcile/reasons';
+import { conditionOf } from '../../daemon/conditions';
 import { callDaemon, DaemonUnreachable } from '../client';
 import type { CommandContext, CommandRun } from '../context';
 import { painter, renderReport, table, unlistedByState } from '../render';
@@ -86,9 +88,9 @@ export function renderStatus(doc: StatusDocument, ctx: Pick<CommandContext, 'col
       c.message,
     ]),
   );
-  const verdict = (type: string): SyncVerdict | undefined => {
-    const c = doc.conditions.find((x) => x.type === type);
-    return c ? { status: c.status as SyncVerdict['status'], reason: c.reason, message: c.message } : undefined;
+  const verdict = <T extends 'AliasesInSync' | 'HostsInSync'>(type: T): SyncVerdict<ReasonOf[T]> | undefined => {
+    const c = conditionOf(doc.conditions, type);
+    return c ? { status: c.status, reason: c.reason, message: c.message } : undefined;
   };
   const problems = r?.problems ?? [];
   out += renderReport(

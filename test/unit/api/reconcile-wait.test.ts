@@ -9,6 +9,7 @@ import { createApiServer, type ApiServer } from '../../../src/api/server';
 import { DaemonStoppedAnswering, DaemonUnreachable, requestReconcile } from '../../../src/cli/client';
 import { createServer, type Server } from 'node:net';
 import { idle, raw } from '../../helpers/http-unix';
+import { stubHandlers } from '../../helpers/api-stub';
 
 const quiet = { warn: () => undefined, error: () => undefined };
 
@@ -31,7 +32,7 @@ describe('a slow reconcile over the socket', () => {
     started = deferred();
     finish = deferred<object>();
     api = createApiServer({
-      handlers: {
+      handlers: stubHandlers({
         status: () => ({}),
         health: () => ({ healthy: true, body: { healthy: true } }),
         reconcile: () => {
@@ -39,7 +40,7 @@ describe('a slow reconcile over the socket', () => {
           return finish.promise;
         },
         metrics: () => '',
-      },
+      }),
       logger: quiet,
       idleTimeoutMs: 100,
       headersTimeoutMs: 100,

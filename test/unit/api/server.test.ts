@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createApiServer, MAX_BODY_BYTES, type ApiServer } from '../../../src/api/server';
 import { ownerSocketPath } from '../../../src/api/socket-path';
 import { http, idle, raw } from '../../helpers/http-unix';
+import { stubHandlers } from '../../helpers/api-stub';
 
 const quiet = { warn: () => undefined, error: () => undefined };
 
@@ -25,7 +26,7 @@ describe('API server on a unix socket', () => {
     failStatus = false;
     t = 0;
     api = createApiServer({
-      handlers: {
+      handlers: stubHandlers({
         status: () => {
           if (failStatus) throw new Error('status exploded');
           return { ok: true };
@@ -33,7 +34,7 @@ describe('API server on a unix socket', () => {
         health: () => ({ healthy, body: { healthy } }),
         reconcile: async () => ({ result: 'ok', n: ++reconciles }),
         metrics: () => 'loopkeeper_up 1\n',
-      },
+      }),
       logger: quiet,
       now: () => t,
       idleTimeoutMs: 500,
@@ -122,7 +123,7 @@ describe('API server on a unix socket', () => {
     const seenArgs: unknown[][] = [];
     await api.close();
     api = createApiServer({
-      handlers: { status: () => ({}), health: () => ({ healthy: true, body: {} }), reconcile: async (...args: unknown[]) => (seenArgs.push(args), { result: 'ok' }), metrics: () => '' },
+      handlers: stubHandlers({ status: () => ({}), health: () => ({ healthy: true, body: {} }), reconcile: async (...args: unknown[]) => (seenArgs.push(args), { result: 'ok' }), metrics: () => '' }),
       logger: quiet,
     });
     await api.listen(sock);
@@ -189,17 +190,17 @@ describe('API server on a unix socket', () => {
     const r = spawnSync(process.execPath, ['-e', "require('net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))", sock]);
     expect(r.signal).toBe('SIGKILL');
     expect(statSync(sock).isSocket()).toBe(true);
-    api = createApiServer({ handlers: { status: () => ({}), health: () => ({ healthy: true, body: {} }), reconcile: async () => ({}), metrics: () => '' }, logger: quiet });
+    api = createApiServer({ handlers: stubHandlers({ status: () => ({}), health: () => ({ healthy: true, body: {} }), reconcile: async () => ({}), metrics: () => '' }), logger: quiet });
     await api.listen(sock);
     expect((await http(sock, 'GET', '/v1/status')).status).toBe(200);
 
-    const second = createApiServer({ handlers: { status: () => ({}), health: () => ({ healthy: true, body: {} }), reconcile: async () => ({}), metrics: () => '' }, logger: quiet });
+    const second = createApiServer({ handlers: stubHandlers({ status: () => ({}), health: () => ({ healthy: true, body: {} }), reconcile: async () => ({}), metrics: () => '' }), logger: quiet });
     await expect(second.listen(sock)).rejects.toThrow(/another loopkeeperd is already running/);
     expect((await http(sock, 'GET', '/v1/status')).status).toBe(200);
 
     const file = join(dir, 'not-a-socket');
     writeFileSync(file, 'precious');
-    const third = createApiServer({ handlers: { status: () => ({}), health: () => ({ healthy: true, body: {} }), reconcile: async () => ({}), metrics: () => '' }, logger: quiet });
+    const third = createApiServer({ handlers: stubHandlers({ status: () => ({}), health: () => ({ healthy: true, body: {} }), reconcile: async () => ({}), metrics: () => '' }), logger: quiet });
     await expect(third.listen(file)).rejects.toThrow(/not a socket/);
     expect(statSync(file).isFile()).toBe(true);
   });
@@ -208,7 +209,7 @@ describe('API server on a unix socket', () => {
     await api.close();
     expect(() => statSync(sock)).toThrow();
     expect(() => statSync(ownerSocketPath(sock))).toThrow();
-    api = createApiServer({ handlers: { status: () => ({}), health: () => ({ healthy: true, body: {} }), reconcile: async () => ({}), metrics: () => '' }, logger: quiet });
+    api = createApiServer({ handlers: stubHandlers({ status: () => ({}), health: () => ({ healthy: true, body: {} }), reconcile: async () => ({}), metrics: () => '' }), logger: quiet });
     await api.listen(sock);
   });
 });

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { createApiServer, type ApiServer } from '../../../src/api/server';
 import { ownerSocketPath, socketDirProblem } from '../../../src/api/socket-path';
 import { http } from '../../helpers/http-unix';
+import { stubHandlers } from '../../helpers/api-stub';
 
 const quiet = { warn: () => undefined, error: () => undefined };
-const handlers = { status: () => ({ ok: true }), health: () => ({ healthy: true, body: {} }), reconcile: async () => ({}), metrics: () => '' };
+const handlers = stubHandlers({ status: () => ({ ok: true }), health: () => ({ healthy: true, body: {} }), reconcile: async () => ({}), metrics: () => '' });
 
 const root = process.getuid?.() === 0;
 if (!root && process.env.CI === 'true') throw new Error('socket-trust tests need root in CI (they chown files to another user)');

@@ -1,13 +1,14 @@
 // What the human output says, on plain reports: every line true, long lists summarised.
 import type { AliasEntry, Change, HostEntry } from '../../../src/model';
 import type { ReconcileReport, SyncVerdict } from '../../../src/reconcile/types';
+import type { AliasReason, HostsReason } from '../../../src/reconcile/reasons';
 import { changeLines, renderReport, renderSummary, runsOf, MAX_ROWS } from '../../../src/cli/render';
 import { configState, renderStatus, type StatusDocument } from '../../../src/cli/commands/status';
 import { lineList } from '../../../src/lines';
 import { painter } from '../../../src/cli/render';
 
-const IN_SYNC: SyncVerdict = { status: 'True', reason: 'InSync', message: '' };
-const PENDING: SyncVerdict = { status: 'False', reason: 'ChangesPending', message: '' };
+const IN_SYNC: SyncVerdict<'InSync'> = { status: 'True', reason: 'InSync', message: '' };
+const PENDING: SyncVerdict<'ChangesPending'> = { status: 'False', reason: 'ChangesPending', message: '' };
 
 function report(over: Partial<ReconcileReport> = {}): ReconcileReport {
   return {
@@ -94,8 +95,8 @@ describe('summaries of long lists', () => {
 });
 
 describe('every message says what is true', () => {
-  const damaged: SyncVerdict = { status: 'False', reason: 'BlockDamaged', message: 'the loopkeeper block is damaged: a BEGIN marker without an END marker' };
-  const missingIf: SyncVerdict = { status: 'False', reason: 'InterfaceMissing', message: 'interface lo5 does not exist; …' };
+  const damaged: SyncVerdict<HostsReason> = { status: 'False', reason: 'BlockDamaged', message: 'the loopkeeper block is damaged: a BEGIN marker without an END marker' };
+  const missingIf: SyncVerdict<AliasReason> = { status: 'False', reason: 'InterfaceMissing', message: 'interface lo5 does not exist; …' };
 
   it('a damaged hosts block: never "No changes", but that it cannot be planned', () => {
     const r = report({
@@ -128,7 +129,7 @@ describe('every message says what is true', () => {
   });
 
   it('a failed hosts write shows the desired names and that the write failed, not "(0) none desired"', () => {
-    const failed: SyncVerdict = { status: 'False', reason: 'HostsError', message: 'hosts file /etc/hosts: EROFS: read-only file system' };
+    const failed: SyncVerdict<HostsReason> = { status: 'False', reason: 'HostsError', message: 'hosts file /etc/hosts: EROFS: read-only file system' };
     const r = report({ dryRun: false, result: 'degraded', hostsInSync: failed, problems: ['hosts file /etc/hosts: EROFS: read-only file system'] });
     const desiredHosts = [{ name: 'api.test', addresses: ['127.0.0.2'] }, { name: 'web.test', addresses: ['127.0.0.3', 'fd00::2'] }];
     const text = renderReport(r, { ...OPTS, desiredHosts });
@@ -141,7 +142,7 @@ describe('every message says what is true', () => {
   });
 
   it("names the hosts writer's failure kind", () => {
-    const kind = (reason: string) =>
+    const kind = (reason: HostsReason) =>
       renderReport(report({ dryRun: false, result: 'degraded', hostsInSync: { status: 'False', reason, message: 'x' } }), OPTS).split('\n').find((l) => l.startsWith('Hosts'));
     expect(kind('HostsNotWritten')).toBe('Hosts in /etc/hosts (0): nothing can be changed — /etc/hosts could not be written');
     expect(kind('StateDirUnusable')).toBe('Hosts in /etc/hosts (0): nothing can be changed — no backup could be kept in the state dir, so /etc/hosts was not touched');
@@ -178,7 +179,7 @@ describe('every message says what is true', () => {
   it('status right after start: the config is being loaded, nothing is observed yet', () => {
     const doc: StatusDocument = {
       daemon: { version: '0.1.0', pid: 7, uptimeSeconds: 0, hostsFile: '/etc/hosts', interface: 'lo' },
-      config: { files: [], valid: false, error: 'being loaded (loopkeeperd has just started)', warnings: [], loading: true },
+      config: { files: [], valid: false, error: 'being loaded (loopkeeperd has just started)', errors: [], warnings: [], enforcing: false, loading: true },
       lastReconcile: null,
       conditions: (['Ready', 'AliasesInSync', 'HostsInSync'] as const).map((type) => ({ type, status: 'Unknown', reason: 'Starting', message: 'no reconcile has finished yet', lastTransitionTime: '' })),
       aliases: [],

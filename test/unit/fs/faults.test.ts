@@ -47,24 +47,27 @@ const tempsIn = (dir: string) => {
 };
 
 describe('faults on the hosts file', () => {
-  const cases: Array<[string, (hosts: string, dir: string) => Fault[]]> = [
-    ['ENOSPC creating the temp file', (_h, d) => [{ op: 'open', path: join(d, TEMP_PREFIX), code: 'ENOSPC' }]],
-    ['ENOSPC half-way through the temp file', (_h, d) => [{ op: 'write', path: join(d, TEMP_PREFIX), code: 'ENOSPC', afterBytes: 40 }]],
-    ['EROFS creating the temp file', (_h, d) => [{ op: 'open', path: join(d, TEMP_PREFIX), code: 'EROFS' }]],
-    ['EACCES creating the temp file', (_h, d) => [{ op: 'open', path: join(d, TEMP_PREFIX), code: 'EACCES' }]],
-    ['EROFS on rename', (h) => [{ op: 'rename', path: h, code: 'EROFS' }]],
-    ['EACCES on rename', (h) => [{ op: 'rename', path: h, code: 'EACCES' }]],
-    ['EBUSY on rename, then EROFS opening it in place', (h) => [{ op: 'rename', path: h, code: 'EBUSY' }, { op: 'open', path: h, code: 'EROFS', flags: 1 }]],
-    ['EBUSY on rename, then EACCES opening it in place', (h) => [{ op: 'rename', path: h, code: 'EBUSY' }, { op: 'open', path: h, code: 'EACCES', flags: 1 }]],
+  // The reason names the writer's failure kind (decided from the errno where it happened).
+  const cases: Array<[string, (hosts: string, dir: string) => Fault[], string]> = [
+    ['ENOSPC creating the temp file', (_h, d) => [{ op: 'open', path: join(d, TEMP_PREFIX), code: 'ENOSPC' }], 'HostsNoSpace'],
+    ['ENOSPC half-way through the temp file', (_h, d) => [{ op: 'write', path: join(d, TEMP_PREFIX), code: 'ENOSPC', afterBytes: 40 }], 'HostsNoSpace'],
+    ['EROFS creating the temp file', (_h, d) => [{ op: 'open', path: join(d, TEMP_PREFIX), code: 'EROFS' }], 'HostsReadOnly'],
+    ['EACCES creating the temp file', (_h, d) => [{ op: 'open', path: join(d, TEMP_PREFIX), code: 'EACCES' }], 'HostsPermissionDenied'],
+    ['EIO creating the temp file', (_h, d) => [{ op: 'open', path: join(d, TEMP_PREFIX), code: 'EIO' }], 'HostsNotWritten'],
+    ['EROFS on rename', (h) => [{ op: 'rename', path: h, code: 'EROFS' }], 'HostsReadOnly'],
+    ['EACCES on rename', (h) => [{ op: 'rename', path: h, code: 'EACCES' }], 'HostsPermissionDenied'],
+    ['EPERM on rename', (h) => [{ op: 'rename', path: h, code: 'EPERM' }], 'HostsPermissionDenied'],
+    ['EBUSY on rename, then EROFS opening it in place', (h) => [{ op: 'rename', path: h, code: 'EBUSY' }, { op: 'open', path: h, code: 'EROFS', flags: 1 }], 'HostsReadOnly'],
+    ['EBUSY on rename, then EACCES opening it in place', (h) => [{ op: 'rename', path: h, code: 'EBUSY' }, { op: 'open', path: h, code: 'EACCES', flags: 1 }], 'HostsPermissionDenied'],
   ];
-  it.each(cases)('%s: not written, the old bytes kept, no temp file, reported', async (_name, faults) => {
+  it.each(cases)('%s: not written, the old bytes kept, no temp file, reported with its kind', async (_name, faults, reason) => {
     const t = setup();
     const r = await t.reconcile(faults(t.hosts, t.dir), HOSTS_ONLY);
     expect(readFileSync(t.hosts)).toEqual(ORIGINAL);
     expect(tempsIn(t.dir)).toEqual([]);
     expect(r.result).toBe('degraded');
     expect(r.hostsWritten).toBe(false);
-    expect(r.hostsInSync).toMatchObject({ status: 'False', reason: 'HostsNotWritten' });
+    expect(r.hostsInSync).toMatchObject({ status: 'False', reason });
     expect(r.problems.join('\n')).toMatch(/not written \(its content is unchanged\)/);
   });
 
@@ -82,7 +85,7 @@ describe('faults on the hosts file', () => {
         HOSTS_ONLY,
       );
       expect(readFileSync(t.hosts)).toEqual(ORIGINAL);
-      expect(r.hostsInSync.reason).toBe('HostsNotWritten');
+      expect(r.hostsInSync.reason).toBe('HostsNoSpace');
       expect(r.problems.join('\n')).toMatch(/bind-mounted.*cannot reserve \d+ more bytes: no space left on the device \(ENOSPC\); it was not written/);
       expect(tempsIn(t.dir)).toEqual([]);
       rounds++;
