@@ -26,6 +26,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, statSync
 import { createHash } from 'node:crypto';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitForExit, waitForLine } from './wait';
 
 export const REPO_INSIDE = '/opt/loopkeeper';
 export const PATH_INSIDE = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -261,36 +262,6 @@ function removeStaleCgroups(parent: string): void {
   }
 }
 
-function waitForExit(child: ChildProcess, boundMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), boundMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
-/** Resolves with the first stdout line matching `re`, or rejects when the process ends first. */
-function waitForLine(child: ChildProcess, re: RegExp, output: () => string): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const onData = (c: Buffer) => {
-      buf += c.toString('utf8');
-      const m = re.exec(buf);
-      if (m) {
-        child.stdout!.off('data', onData);
-        child.off('exit', onExit);
-        resolve(m);
-      }
-    };
-    const onExit = (code: number | null, signal: string | null) =>
-      reject(new Error(`the container's boot script ended (${signal ?? `exit ${code}`}) before it started init:\n${output()}`));
-    child.stdout!.on('data', onData);
-    child.once('exit', onExit);
-  });
-}
 
 export class SystemdContainer {
   readonly name: string;
@@ -324,7 +295,7 @@ export class SystemdContainer {
     );
     let out = '';
     holder.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    await waitForLine(holder, /held\n/, () => out);
+    await waitForLine(holder, /held\n/, (how) => `the container's boot script ended (${how}) before it started init:\n${out}`);
     const c = new SystemdContainer(opts, holder, stage);
     removeStaleCgroups(c.cgroupParent);
     return c;
@@ -351,7 +322,7 @@ export class SystemdContainer {
     this.bootOutput = '';
     boot.stdout!.on('data', (c: Buffer) => (this.bootOutput += c.toString('utf8')));
     boot.stderr!.on('data', (c: Buffer) => (this.bootOutput += c.toString('utf8')));
-    const m = await waitForLine(boot, /init (\d+)\n/, () => this.bootOutput);
+    const m = await waitForLine(boot, /init (\d+)\n/, (how) => `the container's boot script ended (${how}) before it started init:\n${this.bootOutput}`);
     this.initPid = Number(m[1]);
     if (this.opts.init === 'systemd') await this.waitUntilBooted();
     this.bootTimes.push(Date.now() - started);

@@ -19,3 +19,42 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+import type { ChildProcess } from 'node:child_process';
+
+/**
+ * Resolves true when `child` has exited, or false after `boundMs` (a bound for a hung shutdown that
+ * the caller then handles, e.g. by SIGKILL — not a speed assertion).
+ */
+export function waitForExit(child: ChildProcess, boundMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), boundMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/**
+ * Resolves with the first match of `re` in the child's stdout so far, or rejects with
+ * `ended(how)` when the process exits first.
+ */
+export function waitForLine(child: ChildProcess, re: RegExp, ended: (how: string) => string): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (c: Buffer) => {
+      buf += c.toString('utf8');
+      const m = re.exec(buf);
+      if (m) {
+        child.stdout!.off('data', onData);
+        child.off('exit', onExit);
+        resolve(m);
+      }
+    };
+    const onExit = (code: number | null, signal: string | null) => reject(new Error(ended(signal ?? `exit ${code}`)));
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}

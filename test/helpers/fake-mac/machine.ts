@@ -29,6 +29,7 @@ import { PKEXEC_PATHS } from '../../../src/cli/elevate';
 import { IP_CANDIDATES } from '../../../src/platform/linux';
 import { SETPRIV_CANDIDATES } from '../../../src/platform/runner';
 import { FLOCK_CANDIDATES } from '../../../src/reconcile/lock';
+import { waitForExit, waitForLine } from '../wait';
 
 export const PKG_INSIDE = '/opt/homebrew/lib/node_modules/loopkeeper';
 export const BREW_NODE = '/opt/homebrew/bin/node';
@@ -268,36 +269,6 @@ export function describeOnEmulatedMac(name: string, body: () => void): void {
   }
 }
 
-function waitForExit(child: ChildProcess, boundMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), boundMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
-/** Resolves with the first stdout match of `re`, or rejects when the process ends first. */
-function waitForLine(child: ChildProcess, re: RegExp, output: () => string): Promise<RegExpExecArray> {
-  return new Promise((resolvePromise, reject) => {
-    let buf = '';
-    const onData = (c: Buffer) => {
-      buf += c.toString('utf8');
-      const m = re.exec(buf);
-      if (m) {
-        child.stdout!.off('data', onData);
-        child.off('exit', onExit);
-        resolvePromise(m);
-      }
-    };
-    const onExit = (code: number | null, signal: string | null) =>
-      reject(new Error(`the emulated Mac's boot ended (${signal ?? `exit ${code}`}) before it was up:\n${output()}`));
-    child.stdout!.on('data', onData);
-    child.once('exit', onExit);
-  });
-}
 
 export class EmulatedMac {
   /** Host pid of the machine's PID 1 (the fake launchd). */
@@ -323,7 +294,7 @@ export class EmulatedMac {
     );
     let out = '';
     holder.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    await waitForLine(holder, /held\n/, () => out);
+    await waitForLine(holder, /held\n/, (how) => `the emulated Mac's boot ended (${how}) before it was up:\n${out}`);
     return new EmulatedMac(opts, holder, stage);
   }
 
@@ -357,9 +328,9 @@ export class EmulatedMac {
     this.bootOutput = '';
     boot.stdout!.on('data', (c: Buffer) => (this.bootOutput += c.toString('utf8')));
     boot.stderr!.on('data', (c: Buffer) => (this.bootOutput += c.toString('utf8')));
-    const m = await waitForLine(boot, /init (\d+)\n/, () => this.bootOutput);
+    const m = await waitForLine(boot, /init (\d+)\n/, (how) => `the emulated Mac's boot ended (${how}) before it was up:\n${this.bootOutput}`);
     this.initPid = Number(m[1]);
-    await waitForLine(boot, /launchd ready\n/, () => this.bootOutput);
+    await waitForLine(boot, /launchd ready\n/, (how) => `the emulated Mac's boot ended (${how}) before it was up:\n${this.bootOutput}`);
     this.boots.push(Date.now() - started);
   }
 

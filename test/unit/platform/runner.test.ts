@@ -1,3 +1,4 @@
+import { until } from '../../helpers/wait';
 import { CommandError, createRunner } from '../../../src/platform/runner';
 
 describe('createRunner', () => {
@@ -65,9 +66,7 @@ describe('createRunner: nothing it starts outlives the run', () => {
   // it schedules that process: on a busy machine the helper can still be running for a moment.
   // So wait for the death itself (an event seen through /proc); a helper that was never killed
   // sleeps 300 s and fails the test on its timeout.
-  const dies = async (pid: number) => {
-    while (alive(pid)) await new Promise((r) => setTimeout(r, 10));
-  };
+  const dies = (pid: number) => until(`pid ${pid} to die`, () => !alive(pid), 10);
   // `sleep` in the background inherits stdout/stderr: a helper holding the pipes open.
   const HELPER = 'sleep 300 & echo $!; ';
 
