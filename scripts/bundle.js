@@ -27,6 +27,9 @@ const SRC = join(ROOT, 'src');
 const DIST = join(ROOT, 'dist');
 const CODE_CACHE = join(SRC, 'code-cache.ts');
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+// One id per build, shared by every bundle of it: STATE_DIR's config cache (src/config/cache.ts)
+// is never read by a build other than the one that wrote it.
+const BUILD_ID = `${version}-${Date.now().toString(36)}-${require('node:crypto').randomBytes(6).toString('hex')}`;
 
 const src = (p) => join(SRC, `${p}.ts`);
 const COMMANDS = readdirSync(join(SRC, 'cli', 'commands'))
@@ -127,7 +130,7 @@ async function bundleAll() {
         // Read from package.json at build time instead of at every start (src/version.ts).
         // Dependencies' ES modules are bundled (so tree-shaken); those that read import.meta.url
         // when they load (node-cron computes a path from it) get the bundle's own.
-        define: { LOOPKEEPER_VERSION: JSON.stringify(version), 'import.meta.url': 'import_meta_url' },
+        define: { LOOPKEEPER_VERSION: JSON.stringify(version), LOOPKEEPER_BUILD_ID: JSON.stringify(BUILD_ID), 'import.meta.url': 'import_meta_url' },
         banner: { js: '"use strict";var import_meta_url=require("node:url").pathToFileURL(__filename).href;' },
         // Loaded from node_modules, and only by `doctor`: 430 KB no other command should parse.
         external: ['systeminformation'],

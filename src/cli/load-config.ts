@@ -7,9 +7,18 @@ import { warn, type CommandContext } from './context';
 
 export type Loaded = { ok: true; config: LoadedConfig; desired: DesiredState } | { ok: false; exitCode: number };
 
-/** `consequence`: what an invalid config means for this command ("nothing was changed"). */
-export async function loadForCommand(ctx: CommandContext, json: boolean, consequence = 'nothing was changed'): Promise<Loaded> {
-  const config = await loadDesiredState(ctx.runtime, { strictModes: process.getuid?.() === 0 });
+/**
+ * `consequence`: what an invalid config means for this command ("nothing was changed").
+ * `cache`: whether STATE_DIR's config cache (config/cache.ts) may stand in for parsing the same
+ * bytes again ('read'), and be stored after a parse ('write': apply, which writes STATE_DIR anyway).
+ */
+export async function loadForCommand(
+  ctx: CommandContext,
+  json: boolean,
+  consequence = 'nothing was changed',
+  cache?: 'read' | 'write',
+): Promise<Loaded> {
+  const config = await loadDesiredState(ctx.runtime, { strictModes: process.getuid?.() === 0, cache });
   const errors = config.diagnostics.filter((d) => d.severity === 'error');
   if (config.desired === null || errors.length > 0) {
     if (json) {

@@ -5,13 +5,18 @@
 import { resolve } from 'node:path';
 import type { DesiredState, Diagnostic } from '../model';
 import type { Runtime } from '../runtime';
-import { FILE_START, diagnostic, parseConfigDocument, type ConfigDocument } from './document';
+import type { ConfigDocument } from './document';
 import { overlayText, resolveConfigFiles, type ConfigOverlay } from './files';
 import { readConfigText } from './read';
-import { applyRules } from './rules';
-import { shapeDiagnostics } from './shape';
 import { configFileProblems, onlyNotAFile } from './strict-modes';
 import type { TrustProblem } from '../fs/trust';
+import { readConfigCache, writeConfigCache, type CachedText } from './cache';
+
+// Here rather than from ./document: that module loads yaml, which a cache hit never needs.
+const FILE_START = { line: 1, col: 1 };
+function diagnostic(file: string, pos: { line: number; col: number }, severity: Diagnostic['severity'], message: string): Diagnostic {
+  return { file, line: pos.line, col: pos.col, severity, message };
+}
 
 export interface LoadedConfig {
   files: string[];
@@ -29,6 +34,11 @@ export interface LoadOptions {
   platform?: NodeJS.Platform;
   /** Candidate texts that stand in for files on disk (an edit validated before it is written). */
   overlay?: ConfigOverlay;
+  /**
+   * STATE_DIR, whose config-cache.json (config/cache.ts) may stand in for parsing the very same
+   * bytes again; `write` also stores a valid result there. Never used with an overlay.
+   */
+  cache?: { stateDir: string; write: boolean };
 }
 
 /** Per file, at most this many problems are listed; a file of junk must not print a million lines. */
@@ -42,6 +52,8 @@ export async function loadConfig(files: string[], opts: LoadOptions): Promise<Lo
   const unique = files.filter((f) => !seen.has(resolve(f)) && seen.add(resolve(f)));
   const trustCache = new Map<string, TrustProblem[]>();
 
+  // First what looks at the machine, for every file: StrictModes, then the bytes.
+  const texts: CachedText[] = [];
   for (const file of unique) {
     const list: Diagnostic[] = [];
     perFile.set(file, list);
@@ -57,7 +69,22 @@ export async function loadConfig(files: string[], opts: LoadOptions): Promise<Lo
       list.push(diagnostic(file, FILE_START, 'error', read.message));
       continue;
     }
-    const parsed = parseConfigDocument(file, read.text);
+    texts.push({ file, text: read.text });
+  }
+
+  const cache = opts.overlay === undefined && unique.length > 0 && texts.length === unique.length ? opts.cache : undefined;
+  if (cache) {
+    const hit = readConfigCache(cache.stateDir, texts);
+    if (hit) return { files: unique, desired: hit.desired, diagnostics: hit.diagnostics };
+  }
+
+  // Then the pure part: YAML, shape, rules (loaded only now: a cache hit needs none of them).
+  const { parseConfigDocument } = require('./document') as typeof import('./document');
+  const { shapeDiagnostics } = require('./shape') as typeof import('./shape');
+  const { applyRules } = require('./rules') as typeof import('./rules');
+  for (const { file, text } of texts) {
+    const list = perFile.get(file)!;
+    const parsed = parseConfigDocument(file, text);
     if (!parsed.ok) {
       list.push(...parsed.diagnostics);
       continue;
@@ -77,13 +104,18 @@ export async function loadConfig(files: string[], opts: LoadOptions): Promise<Lo
 
   const failed = diagnostics.some((d) => d.severity === 'error');
   const desired: DesiredState | null = failed ? null : { aliases: rules.aliases, hosts: rules.hosts, settings: rules.settings };
+  if (cache?.write && desired !== null) writeConfigCache(cache.stateDir, texts, { desired, diagnostics });
   return { files: unique, desired, diagnostics };
 }
 
-export async function loadDesiredState(runtime: Runtime, opts: { strictModes: boolean; overlay?: ConfigOverlay }): Promise<LoadedConfig> {
+export async function loadDesiredState(
+  runtime: Runtime,
+  opts: { strictModes: boolean; overlay?: ConfigOverlay; cache?: 'read' | 'write' },
+): Promise<LoadedConfig> {
   const resolved = await resolveConfigFiles(runtime, opts.overlay);
   if (resolved.files.length === 0 && resolved.diagnostics.length > 0) return { files: [], desired: null, diagnostics: resolved.diagnostics };
-  const loaded = await loadConfig(resolved.files, { strictModes: opts.strictModes, platform: runtime.platform, overlay: opts.overlay });
+  const cache = opts.cache ? { stateDir: runtime.stateDir, write: opts.cache === 'write' } : undefined;
+  const loaded = await loadConfig(resolved.files, { strictModes: opts.strictModes, platform: runtime.platform, overlay: opts.overlay, cache });
   const diagnostics = [...resolved.diagnostics, ...loaded.diagnostics];
   const failed = diagnostics.some((d) => d.severity === 'error');
   return { files: loaded.files, desired: failed ? null : loaded.desired, diagnostics };

@@ -24,7 +24,7 @@ export const run: CommandRun<ApplyOptions> = async (ctx, opts, args) => {
   // `loopkeeper down` holds: nothing is applied until `loopkeeper up` (SPEC "Pausing").
   const paused = refuseWhilePaused(ctx, Boolean(opts.json));
   if (paused !== null) return paused;
-  const loaded = await loadForCommand(ctx, Boolean(opts.json));
+  const loaded = await loadForCommand(ctx, Boolean(opts.json), undefined, 'write');
   if (!loaded.ok) return loaded.exitCode;
   const viaDaemon = await deferToDaemon(ctx, loaded, Boolean(opts.json));
   if (viaDaemon !== null) return viaDaemon;

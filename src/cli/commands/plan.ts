@@ -14,7 +14,7 @@ export interface PlanOptions {
 }
 
 export const run: CommandRun<PlanOptions> = async (ctx, opts) => {
-  const loaded = await loadForCommand(ctx, Boolean(opts.json), 'there is nothing to plan');
+  const loaded = await loadForCommand(ctx, Boolean(opts.json), 'there is nothing to plan', 'read');
   if (!loaded.ok) return loaded.exitCode;
   const report = await createReconciler(ctx.runtime).reconcile(loaded.desired, { trigger: 'cli', dryRun: true });
   printReport(ctx, report, Boolean(opts.json), configSummary(loaded.config), { desiredHosts: loaded.desired.hosts });
