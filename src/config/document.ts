@@ -145,6 +145,8 @@ function checkStructure(file: string, doc: Document.Parsed, lc: LineCounter): Di
   };
   walk(doc.contents, []);
   if (out.length > 0) return out;
+  // No alias anywhere (every one met is in sourceOf): nothing expands, nothing loops.
+  if (sourceOf.size === 0) return keyProblems;
 
   // Expansions as a full copy would make them, memoised per anchored node; capped just past the
   // limit so the sums stay small whatever the nesting.

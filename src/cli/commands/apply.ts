@@ -3,7 +3,9 @@
 // racing it, and says so; otherwise it reconciles itself, under the state lock. Changing `lo` and
 // /etc/hosts needs root: when not root and something is to change, elevate (or say the exact
 // `sudo …` command).
+import { lstatSync } from 'node:fs';
 import { EXIT } from '../../exit-codes';
+import { ownerSocketPath } from '../../api/socket-path';
 import { createReconciler } from '../../reconcile/reconciler';
 import type { LockHolder } from '../../reconcile/lock';
 import { cliHint } from '../hint';
@@ -43,6 +45,17 @@ export const run: CommandRun<ApplyOptions> = async (ctx, opts, args) => {
   return report.result === 'ok' ? EXIT.OK : EXIT.FAILURE;
 };
 
+function existsNoFollow(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch (e) {
+    // Only "there is nothing there" says no daemon; anything else (EACCES on the way) is left to the connect.
+    const code = (e as NodeJS.ErrnoException).code;
+    return code !== 'ENOENT' && code !== 'ENOTDIR';
+  }
+}
+
 /** What is printed (stderr) while another loopkeeper holds the state lock. */
 export function waitingText(h: LockHolder | null): string {
   const who = h ? `pid ${h.pid}${h.command ? `, ${h.command}` : ''}` : 'another process';
@@ -58,6 +71,9 @@ type DaemonStatus = Optional<Pick<StatusDocument, 'daemon' | 'config'>>;
  * itself. A daemon enforcing a different config is not raced either: that is an error.
  */
 async function deferToDaemon(ctx: CommandContext, loaded: Extract<Loaded, { ok: true }>, json: boolean): Promise<number | null> {
+  // Nothing at either socket path: a connect would fail with ENOENT on both (the owner socket is
+  // tried first), so there is no daemon to ask. Two lstat calls instead of two HTTP requests.
+  if (!existsNoFollow(ctx.runtime.socket) && !existsNoFollow(ownerSocketPath(ctx.runtime.socket))) return null;
   let status: DaemonStatus;
   try {
     const r = await callDaemon<DaemonStatus>(ctx.runtime.socket, 'GET', '/v1/status', 5000);
