@@ -3,7 +3,7 @@
 // (SPEC "Desired-state file"). A reload happens on a deliberate trigger (start-up, a config file
 // change, SIGHUP) or when the files' fingerprint moved; a reconcile every minute does not re-parse
 // an unchanged file.
-import { statSync } from 'node:fs';
+import { readdirSync, statSync, type Stats } from 'node:fs';
 import type { ConfigStatus } from '../api/types';
 import type { LoadedConfig } from '../config';
 import { messageOf } from '../errors';
@@ -90,11 +90,30 @@ export class ConfigTracker {
       }
       try {
         const st = statSync(p);
-        stats.set(p, `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`);
+        stats.set(p, st.isDirectory() ? dirFingerprint(p, st) : `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`);
       } catch {
         stats.set(p, '-');
       }
     }
     return { text: [...stats].map(([p, v]) => `${p}:${v}`).join('|'), stats };
   }
+}
+
+/**
+ * A watched directory by what it holds (every name but dotfiles) and its owner and mode
+ * (StrictModes judges those). Not its mtime: the hosts file may sit in the same directory (/etc, a
+ * temp dir), and the daemon's own write of it (the dot-named temp file `.loopkeeper-tmp-…` renamed
+ * over `hosts`: the names stay the same) would move the mtime and make the follow-up "hosts"
+ * reconcile load the config again — one config process per save, for nothing. A file added,
+ * removed or renamed in it still moves this; each config file also has its own stat. Dotfiles are
+ * never config files (files.ts isConfigName): editors' swap and lock files.
+ */
+function dirFingerprint(dir: string, st: Stats): string {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => !n.startsWith('.')).sort();
+  } catch {
+    names = ['?'];
+  }
+  return `d:${st.ino}:${st.mode}:${st.uid}:${st.gid}:${names.join('/')}`;
 }

@@ -186,4 +186,68 @@ describe('Daemon', () => {
       await d.stop('test');
     }
   });
+
+  it("the daemon's own hosts write beside the config loads no config; a user's hosts edit is still reconciled; a config-relevant change there still reloads", async () => {
+    const { chmodSync, mkdirSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
+    const { configWatchPaths } = require('../../../src/config') as typeof import('../../../src/config');
+    const { writeFileAtomic } = require('../../../src/fs/atomic') as typeof import('../../../src/fs/atomic');
+    // Config and hosts file in one directory, as with /etc or the benchmark's temp dir.
+    const home = join(dir, 'etc');
+    mkdirSync(home, { mode: 0o755 });
+    const file = join(home, 'loopkeeper.yaml');
+    const hosts = join(home, 'hosts');
+    writeFileSync(file, 'version: 1\n');
+    writeFileSync(hosts, '127.0.0.1 localhost\n');
+    const runtime = resolveRuntime({ socket: join(dir, 'lk3.sock'), stateDir: join(dir, 'state'), hostsFile: hosts, config: [file] }, {}, 'linux');
+    let loads = 0;
+    const triggers: Trigger[] = [];
+    const d = new Daemon({
+      runtime,
+      logger: silent,
+      loadConfig: async () => {
+        loads++;
+        return { files: [file], desired: desired(['127.0.0.2']), diagnostics: [] };
+      },
+      configWatchPaths: () => configWatchPaths(runtime),
+      reconciler: {
+        reconcile: async (_d, o) => {
+          triggers.push(o.trigger);
+          return report(o.trigger, 0);
+        },
+        down: async () => report('cli', 0),
+      },
+      watch: false,
+    });
+    try {
+      await d.start();
+      expect(configWatchPaths(runtime)).toEqual([file, home]); // the directory is part of the fingerprint
+      expect(loads).toBe(1);
+      // What the hosts writer does: a dot-named temp file beside it, renamed over it (the directory's mtime moves).
+      const { utimesSync, statSync } = require('node:fs') as typeof import('node:fs');
+      const before = statSync(home).mtimeMs;
+      writeFileAtomic(hosts, '127.0.0.1 localhost\n# BEGIN loopkeeper\n127.0.0.2 api.test\n# END loopkeeper\n');
+      utimesSync(home, new Date(), new Date(before + 5000)); // whatever the clock's resolution
+      await d.trigger('hosts');
+      expect(loads).toBe(1); // no config load (in the service: no config child process)
+      // A user's edit of the hosts file: a hosts trigger, reconciled (repaired) as ever, still without a config load.
+      writeFileSync(hosts, '127.0.0.1 localhost\n');
+      await d.trigger('hosts');
+      expect(triggers.filter((t) => t === 'hosts')).toHaveLength(2);
+      expect(loads).toBe(1);
+      // Config-relevant changes in that directory still reload on any trigger: a conf.d appearing, a new file, a chmod.
+      mkdirSync(join(home, 'conf.d'));
+      await d.trigger('hosts');
+      expect(loads).toBe(2);
+      writeFileSync(join(home, 'other.yaml'), 'version: 1\n');
+      await d.trigger('api');
+      expect(loads).toBe(3);
+      chmodSync(home, 0o775);
+      await d.trigger('schedule');
+      expect(loads).toBe(4);
+      await d.trigger('schedule');
+      expect(loads).toBe(4);
+    } finally {
+      await d.stop('test');
+    }
+  });
 });
