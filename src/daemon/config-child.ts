@@ -4,8 +4,26 @@ import type { Runtime } from '../runtime';
 import { loadDesiredState } from '../config';
 import { messageOf } from '../errors';
 
+/** A pre-started loader (argv[3] `--wait-for-go`) reads no file before a line on stdin; EOF first: exit, nothing loaded. */
+function goSignal(): Promise<boolean> {
+  return new Promise((resolve) => {
+    let text = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (c: string) => {
+      text += c;
+      if (text.includes('\n')) resolve(true);
+    });
+    process.stdin.on('end', () => resolve(text.includes('\n')));
+    process.stdin.on('error', () => resolve(false));
+  });
+}
+
 async function main(): Promise<void> {
   const { runtime, strictModes } = JSON.parse(process.argv[2] ?? '{}') as { runtime: Runtime; strictModes: boolean };
+  if (process.argv[3] === '--wait-for-go') {
+    if (!(await goSignal())) return;
+    process.stdin.destroy();
+  }
   const loaded = await loadDesiredState(runtime, { strictModes });
   process.stdout.write(JSON.stringify(loaded));
 }

@@ -18,6 +18,15 @@ import type { Runtime } from '../runtime';
 import type { LoadedConfig } from '../config';
 
 const CHILD = join(__dirname, 'config-child.js');
+/** argv[3] of a pre-started loader: read no file before a line on stdin (config-child.ts). */
+export const WAIT_FOR_GO = '--wait-for-go';
+
+interface LoaderRun {
+  child: ChildProcess;
+  result: Promise<LoadedConfig>;
+  /** Tells a pre-started loader to load now; false when its stdin is gone. */
+  go: () => boolean;
+}
 /** A merged config is capped (8 MiB a file, 262,144 aliases); its JSON stays far below this. */
 const MAX_OUTPUT = 256 * 1024 * 1024;
 
@@ -45,6 +54,35 @@ export class ConfigLoaderProcess {
     return [...this.live.keys()].map((c) => c.pid).filter((p): p is number => p !== undefined);
   }
 
+  /**
+   * Starts a loader that boots (node, the config bundle) and then waits: it reads no file until
+   * load() tells it to on its stdin. The daemon calls this at the first event of a config save,
+   * so that the debounce and the child's start-up overlap; the files are read after the go, as
+   * by a loader spawned then. At most one waits; one not used within `idleMs` is stopped.
+   */
+  prestart(runtime: Runtime, opts: LoadOptions, idleMs = 30000): void {
+    if (this.stopped || this.warm !== null) return;
+    const script = this.opts.childScript ?? CHILD;
+    if (this.opts.childScript === undefined && !existsSync(script)) return; // in-process loads: nothing to start
+    const key = JSON.stringify({ runtime, strictModes: opts.strictModes });
+    const run = this.spawnLoader(script, key, true, opts.timeoutMs);
+    const idle = setTimeout(() => {
+      if (this.warm?.run === run) {
+        this.warm = null;
+        run.child.kill('SIGTERM');
+      }
+    }, idleMs);
+    idle.unref();
+    this.warm = { key, run, idle };
+    // A loader that dies while it waits is simply not used.
+    run.result.catch(() => undefined).finally(() => {
+      if (this.warm?.run === run) {
+        clearTimeout(idle);
+        this.warm = null;
+      }
+    });
+  }
+
   load(runtime: Runtime, opts: LoadOptions): Promise<LoadedConfig> {
     if (this.stopped) return Promise.reject(new Error('loopkeeperd is stopping: the config is not loaded again'));
     const script = this.opts.childScript ?? CHILD;
@@ -52,23 +90,48 @@ export class ConfigLoaderProcess {
       const { loadDesiredState } = require('../config') as typeof import('../config');
       return loadDesiredState(runtime, opts);
     }
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.opts.execPath ?? process.execPath, [script, JSON.stringify({ runtime, strictModes: opts.strictModes })], {
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const key = JSON.stringify({ runtime, strictModes: opts.strictModes });
+    const warm = this.warm;
+    this.warm = null;
+    if (warm !== null) {
+      clearTimeout(warm.idle);
+      if (warm.key === key && warm.run.child.exitCode === null && warm.run.child.signalCode === null && warm.run.go()) return warm.run.result;
+      warm.run.child.kill('SIGTERM'); // for another runtime, or gone: not used
+    }
+    return this.spawnLoader(script, key, false, opts.timeoutMs).result;
+  }
+
+  private warm: { key: string; run: LoaderRun; idle: NodeJS.Timeout } | null = null;
+
+  private spawnLoader(script: string, key: string, waitForGo: boolean, timeoutMs: number | undefined): LoaderRun {
+    let go: () => boolean = () => true;
+    let childRef!: ChildProcess;
+    const result = new Promise<LoadedConfig>((resolve, reject) => {
+      const child = spawn(this.opts.execPath ?? process.execPath, [script, key, ...(waitForGo ? [WAIT_FOR_GO] : [])], {
+        stdio: [waitForGo ? 'pipe' : 'ignore', 'pipe', 'pipe'],
         env: { ...process.env, NODE_OPTIONS: '' },
       });
+      childRef = child;
+      if (waitForGo) {
+        child.stdin!.on('error', () => undefined); // a loader gone before the go: its close event says so
+        go = () => {
+          if (child.stdin === null || child.stdin.destroyed) return false;
+          child.stdin.end('go\n');
+          return true;
+        };
+      }
       let closed!: () => void;
       this.live.set(child, new Promise<void>((r) => (closed = r)));
       const out: Buffer[] = [];
       let size = 0;
       let err = '';
-      const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60000);
-      child.stdout.on('data', (c: Buffer) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), (timeoutMs ?? 60000) + (waitForGo ? 30000 : 0));
+      child.stdout!.on('data', (c: Buffer) => {
         size += c.length;
         if (size > MAX_OUTPUT) child.kill('SIGKILL');
         else out.push(c);
       });
-      child.stderr.on('data', (c: Buffer) => {
+      child.stderr!.on('data', (c: Buffer) => {
         if (err.length < 4096) err += c.toString('utf8');
       });
       child.once('error', (e) => {
@@ -92,6 +155,7 @@ export class ConfigLoaderProcess {
         }
       });
     });
+    return { child: childRef, result, go: () => go() };
   }
 
   /**
@@ -100,6 +164,8 @@ export class ConfigLoaderProcess {
    */
   async stop(graceMs = 2000): Promise<number[]> {
     this.stopped = true;
+    if (this.warm !== null) clearTimeout(this.warm.idle);
+    this.warm = null;
     const children = [...this.live.entries()];
     const pids = children.map(([c]) => c.pid).filter((p): p is number => p !== undefined);
     await Promise.all(

@@ -49,6 +49,8 @@ export interface DaemonDeps {
    * the service manager, stops its children; the unit uses KillMode=mixed). Resolves to the pids.
    */
   stopConfigLoader?: () => Promise<number[]>;
+  /** Starts a config loader that waits to be used by the next loadConfig (at a config file event). */
+  prestartConfigLoader?: () => void;
   /** Files and directories whose changes mean "the config may have changed". */
   configWatchPaths: () => string[];
   reconciler?: Reconciler;
@@ -119,6 +121,7 @@ export class Daemon {
       hostsFile: deps.runtime.hostsFile,
       configWatchPaths: deps.configWatchPaths,
       debounceMs: deps.debounceMs,
+      onConfigEvent: () => deps.prestartConfigLoader?.(),
       watch: deps.watch,
     });
     this.live = deps.observe ? new LiveLook(deps.runtime.interfaceName, deps.runtime.hostsFile, this.now, deps.observe.networkInterfaces) : null;

@@ -101,6 +101,7 @@ export async function main(argv: string[]): Promise<void> {
     logger,
     loadConfig: () => loader.load(runtime, { strictModes }),
     stopConfigLoader: () => loader.stop(),
+    prestartConfigLoader: () => loader.prestart(runtime, { strictModes }),
     // [late config] Plus the places a config may appear later (watched from their nearest existing parent).
     configWatchPaths: () => [...new Set([...configWatchPaths(runtime), ...expectedConfigPaths(runtime)])],
     reconcileRate,

@@ -14,6 +14,8 @@ export interface TriggerArmingDeps {
   configWatchPaths: () => string[];
   /** Debounce for file-change triggers (ms). */
   debounceMs?: number;
+  /** At the first event of a config save, before the debounce: starts the config loader that the reload then uses. */
+  onConfigEvent?: () => void;
   /** false: no file watching (tests of the loop alone). */
   watch?: boolean;
 }
@@ -49,6 +51,8 @@ export class TriggerArming {
       targets.filter((t) => t.path !== hostsFile),
       () => this.deps.trigger('config'),
       this.deps.debounceMs,
+      // The loader's start-up (node and the parser, ~100 ms) runs during the debounce.
+      () => this.deps.onConfigEvent?.(),
     );
     const hostsWatch = watchTargets([{ path: hostsFile, kind: 'file' }], () => this.deps.trigger('hosts'), this.deps.debounceMs);
     this.watcher = {

@@ -30,7 +30,8 @@ function exists(path: string): boolean {
   }
 }
 
-export function watchTargets(targets: readonly WatchTarget[], onChange: () => void, debounceMs = 50): Watcher {
+/** `onFirstEvent`: called at the first event of a debounce window, before the wait (the daemon starts its config loader then). */
+export function watchTargets(targets: readonly WatchTarget[], onChange: () => void, debounceMs = 50, onFirstEvent?: () => void): Watcher {
   const dirWatchers = new Map<string, FSWatcher>();
   /** Watches of the nearest existing parent of a directory that does not exist yet. */
   const ancestors = new Map<string, FSWatcher>();
@@ -42,6 +43,7 @@ export function watchTargets(targets: readonly WatchTarget[], onChange: () => vo
   const fire = (): void => {
     if (closed) return;
     if (timer) clearTimeout(timer);
+    else onFirstEvent?.();
     timer = setTimeout(() => {
       timer = null;
       if (!closed) onChange();

@@ -71,6 +71,23 @@ describe('watchTargets', () => {
     expect(await settle(1000)).toBe(3);
   });
 
+  it('onFirstEvent runs at the first event of a debounce window, before the wait, once per window', async () => {
+    const file = join(dir, 'loopkeeper.yaml');
+    writeFileSync(file, 'a');
+    const order: string[] = [];
+    w = watchTargets([{ path: file, kind: 'file' }], () => order.push('change'), 50, () => order.push('first'));
+    writeFileSync(file, 'b');
+    writeFileSync(file, 'c');
+    await delivered();
+    expect(order).toEqual(['first']); // at once, while the debounce waits
+    jest.advanceTimersByTime(50);
+    expect(order).toEqual(['first', 'change']);
+    writeFileSync(file, 'd');
+    await delivered();
+    jest.advanceTimersByTime(50);
+    expect(order).toEqual(['first', 'change', 'first', 'change']);
+  });
+
   it('ignores other files in the directory and watches matching new files in a conf.d', async () => {
     const confd = join(dir, 'conf.d');
     mkdirSync(confd);
