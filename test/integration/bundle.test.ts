@@ -38,7 +38,13 @@ describe('the bundled build', () => {
     for (const c of ['plan', 'apply', 'validate', 'status', 'hosts', 'aliases', 'doctor', 'install']) {
       expect({ c, there: existsSync(join(DIST, 'cli', 'commands', `${c}.js`)) }).toEqual({ c, there: true });
     }
-    expect(text('cli/commands/plan.js')).toMatch(ZOD);
+    // The config loader and the reconcile pipeline are shared bundles, not copied into each command.
+    for (const c of ['plan', 'apply', 'validate', 'down', 'up']) {
+      const t = text(`cli/commands/${c}.js`);
+      expect({ c, zod: ZOD.test(t), yaml: YAML.test(t), shared: t.includes('lib/config.js') }).toEqual({ c, zod: false, yaml: false, shared: true });
+    }
+    expect(text('cli/commands/apply.js')).toContain('lib/reconciler.js');
+    expect(text('lib/config.js')).toMatch(YAML);
     const status = text('cli/commands/status.js');
     expect(status).not.toMatch(ZOD);
     expect(status).not.toMatch(YAML);
