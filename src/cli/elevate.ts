@@ -14,10 +14,11 @@
 // become explicit flags and relative paths absolute ones.
 import { spawn as nodeSpawn, type SpawnOptions, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { EXIT } from '../exit-codes';
 import type { CommandContext } from './context';
+import { isExecutableFile } from '../fs/executable';
 
 const PATH_FLAGS = ['--config', '--hosts-file', '--socket', '--state-dir'];
 
@@ -87,7 +88,7 @@ export async function elevateOrExplain(ctx: CommandContext, seams: ElevationSeam
 
   if (platform === 'darwin') {
     const osascript = seams.osascriptPath ?? OSASCRIPT_PATH;
-    if (!isExecutable(osascript)) return explain(` and ${osascript} is missing`);
+    if (!isExecutableFile(osascript)) return explain(` and ${osascript} is missing`);
     const dir = seams.argFileDir ?? ARG_FILE_DIR;
     // env would take a first argument with `=` for a variable assignment, not the program.
     if (argv[0]!.includes('=')) return explain(` and the node path ${argv[0]} contains "="`);
@@ -115,7 +116,7 @@ export async function elevateOrExplain(ctx: CommandContext, seams: ElevationSeam
     }
   }
 
-  const pkexec = (seams.pkexecPaths ?? PKEXEC_PATHS).find(isExecutable);
+  const pkexec = (seams.pkexecPaths ?? PKEXEC_PATHS).find(isExecutableFile);
   if (pkexec === undefined) return explain(' and no graphical sudo prompt (pkexec) is installed');
   const r = await run(spawn, pkexec, argv, ctx, true);
   if (r.code === PKEXEC_DISMISSED) return explain(' and the authorization prompt was dismissed');
@@ -124,15 +125,6 @@ export async function elevateOrExplain(ctx: CommandContext, seams: ElevationSeam
   return r.code === null ? EXIT.FAILURE : r.code;
 }
 
-function isExecutable(p: string): boolean {
-  try {
-    if (!statSync(p).isFile()) return false;
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Runs argv (no shell) with the terminal as stdin; stdout and stderr are relayed as they come. */
 function run(

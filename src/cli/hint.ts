@@ -10,9 +10,10 @@
 //   sudo's secure_path keeps (Debian: /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin),
 //   else `sudo /abs/node /abs/dist/cli/main.js …`, which works whatever PATH sudo gives (an nvm
 //   or ~/.npm-global install is not on root's PATH).
-import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../service/templates';
+import { isExecutableFile } from '../fs/executable';
 
 export interface InvocationFacts {
   /** process.argv[1]: the script node ran (a `loopkeeper` link, or dist/cli/main.js). */
@@ -52,15 +53,7 @@ export const realInvocationFacts = (): InvocationFacts => ({
       return null;
     }
   },
-  executable: (p) => {
-    try {
-      if (!statSync(p).isFile()) return false;
-      accessSync(p, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  },
+  executable: isExecutableFile,
 });
 
 /** The first `name` a shell would run from PATH (relative PATH entries are skipped: they depend on the cwd). */

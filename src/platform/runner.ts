@@ -12,8 +12,8 @@
 //   loopkeeper itself dies (even by SIGKILL), and children still running at a normal exit are
 //   killed from the 'exit' hook.
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
 import type { CommandRunner, RunOptions, RunResult } from './types';
+import { isExecutableFile } from '../fs/executable';
 
 /** A command that could not run, or whose failure a caller chose to raise. */
 export class CommandError extends Error {
@@ -80,18 +80,10 @@ export function killGroup(pgid: number): void {
   }
 }
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function findSetpriv(): string | null {
   if (process.platform !== 'linux') return null;
-  for (const c of SETPRIV_CANDIDATES) if (executable(c)) return c;
+  for (const c of SETPRIV_CANDIDATES) if (isExecutableFile(c)) return c;
   return null;
 }
 
@@ -108,7 +100,7 @@ export function createRunner(opts: RunnerOptions = {}): Runner {
     const timeoutMs = options.timeoutMs ?? defaultTimeout;
     // Through setpriv only when the program is certainly there: a missing program must still be
     // reported as missing (ENOENT below), not as setpriv's exit 127.
-    const wrap = setpriv !== null && program.startsWith('/') && executable(program);
+    const wrap = setpriv !== null && program.startsWith('/') && isExecutableFile(program);
     const actual = wrap ? [setpriv, '--pdeathsig', 'KILL', '--', ...argv] : [...argv];
     const extra = options.fds ?? [];
     return new Promise<RunResult>((resolve, reject) => {
