@@ -30,6 +30,22 @@ describeInNamespace('loopkeeperd start-up: a config created later, and a daemon 
     ns = await holdNamespace();
   });
 
+  // One daemon at a time: they share this namespace's lo, and an address carrying loopkeeper's
+  // kernel mark is loopkeeper's to every instance — a daemon left running from an earlier test
+  // would prune the next test's aliases on its schedule (as on a machine with two loopkeepers).
+  afterEach(async () => {
+    await Promise.all(
+      daemons.splice(0).map(
+        (d) =>
+          new Promise<void>((resolve) => {
+            if (d.exitCode !== null || d.signalCode !== null) return resolve();
+            d.once('exit', () => resolve());
+            d.kill('SIGKILL');
+          }),
+      ),
+    );
+  });
+
   afterAll(() => {
     for (const d of daemons) d.kill('SIGKILL');
     ns?.close();
