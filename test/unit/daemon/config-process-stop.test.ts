@@ -7,8 +7,8 @@ import { ConfigLoaderProcess } from '../../../src/daemon/config-process';
 import { Daemon } from '../../../src/daemon/daemon';
 import { DEFAULT_SETTINGS } from '../../../src/model';
 import type { Reconciler } from '../../../src/reconcile/reconciler';
-import type { ReconcileReport } from '../../../src/reconcile/types';
 import { resolveRuntime } from '../../../src/runtime';
+import { convergedReport } from '../../helpers/reports';
 
 /** A loader that reports it started (a file), then never answers; on SIGTERM it logs and exits, or ignores it. */
 function stuckChild(dir: string, onTerm: 'exit' | 'ignore'): string {
@@ -92,22 +92,7 @@ describe('Daemon.stop with a config load in progress', () => {
       const desired = { aliases: ['127.0.0.2'], hosts: [], settings: { ...DEFAULT_SETTINGS, schedule: '0 0 1 1 *' } };
       const reconciler: Reconciler = {
         async reconcile(_d, opts) {
-          return {
-            at: new Date().toISOString(),
-            durationMs: 1,
-            trigger: opts.trigger,
-            dryRun: false,
-            result: 'ok',
-            changes: [],
-            aliases: [],
-            hosts: [],
-            aliasesInSync: { status: 'True', reason: 'InSync', message: '' },
-            hostsInSync: { status: 'True', reason: 'InSync', message: '' },
-            problems: [],
-            spawned: 0,
-            hostsWritten: false,
-            hostsDiff: [],
-          } satisfies ReconcileReport;
+          return convergedReport(opts.trigger);
         },
         async down() {
           throw new Error('not used');

@@ -13,6 +13,7 @@ import { DEFAULT_SETTINGS } from '../../../src/model';
 import type { Reconciler } from '../../../src/reconcile/reconciler';
 import { resolveRuntime } from '../../../src/runtime';
 import { faultyFs } from '../../helpers/faulty-fs';
+import { convergedReport } from '../../helpers/reports';
 
 interface Line {
   level: string;
@@ -169,22 +170,7 @@ describe('Daemon metrics hook', () => {
     };
     const reconciler: Reconciler = {
       async reconcile(_d, opts) {
-        return {
-          at: new Date().toISOString(),
-          durationMs: 1,
-          trigger: opts.trigger,
-          dryRun: false,
-          result: 'ok',
-          changes: [],
-          aliases: [],
-          hosts: [],
-          aliasesInSync: { status: 'True', reason: 'InSync', message: '' },
-          hostsInSync: { status: 'True', reason: 'InSync', message: '' },
-          problems: [],
-          spawned: 0,
-          hostsWritten: false,
-          hostsDiff: [],
-        };
+        return convergedReport(opts.trigger);
       },
       async down() {
         throw new Error('not used');
